@@ -1,0 +1,130 @@
+"""How the region reaches PostgreSQL: libpq connection strings, engines, and one-line errors."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import psycopg
+from psycopg.conninfo import make_conninfo
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from ironworks.common.config import ConfigError, RegionConfig
+from ironworks.db.embedded import EmbeddedPostgres
+
+CONNECT_TIMEOUT_S = 3
+# Connections each region process keeps open for requests; see docs/install.md (budget).
+POOL_SIZE = 5
+
+
+@dataclass(frozen=True)
+class Target:
+    """A database server (or several, for libpq multi-host failover) and the credentials."""
+
+    host: str
+    port: int
+    name: str
+    user: str
+    password: str | None
+
+    @property
+    def conninfo(self) -> str:
+        hosts = [h.strip() for h in self.host.split(",") if h.strip()]
+        kw = dict(
+            host=",".join(hosts),
+            port=",".join([str(self.port)] * len(hosts)),
+            dbname=self.name,
+            user=self.user,
+            connect_timeout=CONNECT_TIMEOUT_S,
+            application_name="maas-regiond",
+        )
+        if len(hosts) > 1:
+            kw["target_session_attrs"] = "read-write"
+        if self.password:
+            kw["password"] = self.password
+        return make_conninfo(**kw)
+
+    def describe(self) -> str:
+        return f"{self.host} port {self.port}"
+
+
+def embedded_for(data_dir: Path, config: RegionConfig) -> EmbeddedPostgres:
+    return EmbeddedPostgres(base=data_dir / "postgres", port=config.database_port)
+
+
+def target_for(config: RegionConfig, data_dir: Path) -> Target:
+    host = config.database_host or embedded_for(data_dir, config).host
+    return Target(host, config.database_port, config.database_name, config.database_user,
+                  config.database_pass)
+
+
+def explain(exc: BaseException, target: Target) -> str:
+    """A one-line reason for a failed connection, naming host and port."""
+    text = str(exc).strip()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("Is the server")]
+    cause = lines[-1] if lines else type(exc).__name__
+    if cause.startswith("connection failed: "):
+        cause = cause[len("connection failed: "):]
+    return f"cannot connect to the database at {target.describe()} ({target.name} as {target.user}): {cause}"
+
+
+def check_reachable(target: Target) -> None:
+    try:
+        with psycopg.connect(target.conninfo) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        raise ConfigError(explain(exc, target)) from None
+
+
+def sync_engine(target: Target) -> Engine:
+    return create_engine(
+        "postgresql+psycopg://",
+        creator=lambda: psycopg.connect(target.conninfo),
+        poolclass=None,
+        pool_size=1,
+        max_overflow=0,
+    )
+
+
+def async_engine(target: Target, pool_size: int = POOL_SIZE) -> AsyncEngine:
+    engine = create_async_engine(
+        "postgresql+psycopg://",
+        async_creator=lambda: psycopg.AsyncConnection.connect(target.conninfo),
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_pre_ping=False,
+        pool_recycle=3600,
+    )
+    _count_statements(engine.sync_engine)
+    return engine
+
+
+def _count_statements(engine: Engine) -> None:
+    """Count statements per DBAPI connection, so a request can report how many it issued."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _count(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        info = conn.connection.info
+        info["statements"] = info.get("statements", 0) + 1
+
+
+@contextlib.contextmanager
+def database_for(config: RegionConfig, data_dir: Path) -> Iterator[Target]:
+    """The database target; with the embedded default, the cluster runs for the block's duration
+    (if it was already running, it is left running)."""
+    target = target_for(config, data_dir)
+    if not config.embedded_database:
+        yield target
+        return
+    cluster = embedded_for(data_dir, config)
+    started = cluster.start()
+    try:
+        cluster.create_database(config.database_name)
+        yield target
+    finally:
+        if started:
+            cluster.stop()

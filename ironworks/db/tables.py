@@ -1,0 +1,279 @@
+"""The schema, as SQLAlchemy Core tables.  Alembic migrations create it; queries use it."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, CIDR, INET, JSONB, MACADDR
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _created() -> Column:
+    return Column("created", DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+def _updated() -> Column:
+    return Column("updated", DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+user = Table(
+    "user",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(150), nullable=False, unique=True),
+    Column("email", String(254), nullable=False, server_default=""),
+    Column("password", String(255), nullable=False, server_default=""),
+    Column("is_superuser", Boolean, nullable=False, server_default=text("false")),
+    Column("is_local", Boolean, nullable=False, server_default=text("true")),
+    Column("last_login", DateTime(timezone=True)),
+    _created(),
+)
+
+api_token = Table(
+    "api_token",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(255), nullable=False, server_default=""),
+    Column("consumer_key", String(18), nullable=False),
+    Column("token_key", String(18), nullable=False, unique=True),
+    Column("token_secret", String(32), nullable=False),
+    _created(),
+)
+
+config = Table(
+    "config",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("value", JSONB),
+)
+
+domain = Table(
+    "domain",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(256), nullable=False, unique=True),
+    Column("authoritative", Boolean, nullable=False, server_default=text("true")),
+    Column("ttl", Integer),
+    Column("is_default", Boolean, nullable=False, server_default=text("false")),
+    _created(),
+    Index("uq_domain_is_default", "is_default", unique=True, postgresql_where=text("is_default")),
+)
+
+zone = Table(
+    "zone",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(256), nullable=False, unique=True),
+    Column("description", Text, nullable=False, server_default=""),
+    _created(),
+)
+
+resource_pool = Table(
+    "resource_pool",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(256), nullable=False, unique=True),
+    Column("description", Text, nullable=False, server_default=""),
+    _created(),
+)
+
+space = Table(
+    "space",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(256), nullable=False, unique=True),
+    Column("description", Text, nullable=False, server_default=""),
+    _created(),
+)
+
+fabric = Table(
+    "fabric",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(256), nullable=False, unique=True),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("class_type", String(256)),
+    _created(),
+)
+
+node = Table(
+    "node",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("system_id", String(41), nullable=False, unique=True),
+    Column("hostname", String(255), nullable=False, unique=True),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("node_type", Integer, nullable=False),
+    Column("domain_id", Integer, ForeignKey("domain.id"), nullable=False, index=True),
+    Column("zone_id", Integer, ForeignKey("zone.id"), nullable=False, index=True),
+    Column("pool_id", Integer, ForeignKey("resource_pool.id"), index=True),
+    Column("architecture", String(31)),
+    Column("status", Integer, nullable=False, server_default="0"),
+    Column("status_message", Text, nullable=False, server_default=""),
+    Column("owner_id", Integer, ForeignKey("user.id"), index=True),
+    Column("power_type", String(64), nullable=False, server_default=""),
+    Column("power_parameters", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("power_state", String(10), nullable=False, server_default="unknown"),
+    Column("cpu_count", Integer, nullable=False, server_default="0"),
+    Column("cpu_speed", Integer, nullable=False, server_default="0"),
+    Column("memory", Integer, nullable=False, server_default="0"),
+    Column("osystem", String(255), nullable=False, server_default=""),
+    Column("distro_series", String(255), nullable=False, server_default=""),
+    Column("hwe_kernel", String(31)),
+    Column("min_hwe_kernel", String(31)),
+    Column("locked", Boolean, nullable=False, server_default=text("false")),
+    Column("netboot", Boolean, nullable=False, server_default=text("true")),
+    Column("version", String(255), nullable=False, server_default=""),
+    _created(),
+    _updated(),
+    CheckConstraint("node_type BETWEEN 0 AND 4", name="node_type_range"),
+    Index("ix_node_node_type", "node_type"),
+)
+
+vlan = Table(
+    "vlan",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("fabric_id", Integer, ForeignKey("fabric.id", ondelete="CASCADE"), nullable=False),
+    Column("vid", Integer, nullable=False),
+    Column("name", String(256)),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("mtu", Integer, nullable=False, server_default="1500"),
+    Column("dhcp_on", Boolean, nullable=False, server_default=text("false")),
+    Column("external_dhcp", INET),
+    Column("primary_rack_id", Integer, ForeignKey("node.id", ondelete="SET NULL")),
+    Column("secondary_rack_id", Integer, ForeignKey("node.id", ondelete="SET NULL")),
+    Column("relay_vlan_id", Integer, ForeignKey("vlan.id", ondelete="SET NULL")),
+    Column("space_id", Integer, ForeignKey("space.id", ondelete="SET NULL")),
+    _created(),
+    UniqueConstraint("fabric_id", "vid"),
+    CheckConstraint("vid BETWEEN 0 AND 4094", name="vid_range"),
+    CheckConstraint("mtu BETWEEN 552 AND 65535", name="mtu_range"),
+)
+
+subnet = Table(
+    "subnet",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("cidr", CIDR, nullable=False, unique=True),
+    Column("vlan_id", Integer, ForeignKey("vlan.id"), nullable=False, index=True),
+    Column("gateway_ip", INET),
+    Column("dns_servers", ARRAY(Text), nullable=False, server_default="{}"),
+    Column("rdns_mode", Integer, nullable=False, server_default="2"),
+    Column("allow_dns", Boolean, nullable=False, server_default=text("true")),
+    Column("allow_proxy", Boolean, nullable=False, server_default=text("true")),
+    Column("active_discovery", Boolean, nullable=False, server_default=text("false")),
+    Column("managed", Boolean, nullable=False, server_default=text("true")),
+    Column("disabled_boot_architectures", ARRAY(Text), nullable=False, server_default="{}"),
+    _created(),
+)
+
+iprange = Table(
+    "iprange",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subnet_id", Integer, ForeignKey("subnet.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("type", String(20), nullable=False),
+    Column("start_ip", INET, nullable=False),
+    Column("end_ip", INET, nullable=False),
+    Column("comment", Text, nullable=False, server_default=""),
+    Column("user_id", Integer, ForeignKey("user.id", ondelete="SET NULL")),
+    _created(),
+    CheckConstraint("type IN ('dynamic', 'reserved')", name="type_valid"),
+    CheckConstraint("start_ip <= end_ip", name="ordered"),
+)
+
+interface = Table(
+    "interface",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("node_id", Integer, ForeignKey("node.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(255), nullable=False),
+    Column("type", String(20), nullable=False, server_default="physical"),
+    Column("mac_address", MACADDR),
+    Column("vlan_id", Integer, ForeignKey("vlan.id", ondelete="SET NULL"), index=True),
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    Column("params", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    _created(),
+    UniqueConstraint("node_id", "name"),
+    Index(
+        "uq_interface_physical_mac",
+        "mac_address",
+        unique=True,
+        postgresql_where=text("type = 'physical'"),
+    ),
+)
+
+# One row per address: a link of an interface (sticky/auto/dhcp/link_up) or a discovered address.
+ip_address = Table(
+    "ip_address",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ip", INET),
+    Column("alloc_type", String(20), nullable=False),
+    Column("subnet_id", Integer, ForeignKey("subnet.id", ondelete="CASCADE"), index=True),
+    Column("interface_id", Integer, ForeignKey("interface.id", ondelete="CASCADE"), index=True),
+    _created(),
+    CheckConstraint(
+        "alloc_type IN ('auto', 'sticky', 'user_reserved', 'dhcp', 'discovered', 'link_up')",
+        name="alloc_type_valid",
+    ),
+    Index(
+        "uq_ip_address_ip_assigned",
+        "ip",
+        unique=True,
+        postgresql_where=text("ip IS NOT NULL AND alloc_type <> 'discovered'"),
+    ),
+)
+
+service = Table(
+    "service",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("node_id", Integer, ForeignKey("node.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("status", String(10), nullable=False, server_default="unknown"),
+    Column("status_info", Text, nullable=False, server_default=""),
+    _updated(),
+    UniqueConstraint("node_id", "name"),
+    CheckConstraint("status IN ('unknown', 'running', 'degraded', 'dead', 'off')", name="status_valid"),
+)
+
+event = Table(
+    "event",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("node_id", Integer, ForeignKey("node.id", ondelete="CASCADE"), index=True),
+    Column("type", String(255), nullable=False),
+    Column("level", String(10), nullable=False, server_default="INFO"),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("user_id", Integer, ForeignKey("user.id", ondelete="SET NULL")),
+    _created(),
+)
