@@ -1,0 +1,161 @@
+"""maas-region: administration of a region controller (local config, schema, admins, keys).
+
+Every failure is one line on stderr and a non-zero exit; no tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from typing import Any, Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ironworks.common import config as cfg
+from ironworks.common.config import ConfigError, Paths
+from ironworks.db.connect import Target, async_engine, check_reachable, database_for
+from ironworks.db.migrate import migrate
+from ironworks.region.api.errors import APIError
+from ironworks.region.services import users
+
+CONFIG_OPTIONS = {
+    "maas_url": str, "database_host": str, "database_port": int, "database_name": str,
+    "database_user": str, "database_pass": str, "num_workers": int,
+    "listen_address": str, "listen_port": int,
+}
+
+
+class CommandError(Exception):
+    pass
+
+
+def _in_database(work: Callable[[AsyncConnection], Awaitable[Any]], *, migrate_first: bool = True) -> Any:
+    """Run `work` in one transaction against the configured (or embedded) database."""
+    paths = Paths.from_env()
+    config = cfg.load(paths)
+    with database_for(config, paths.data) as target:
+        check_reachable(target)
+        if migrate_first:
+            migrate(target)
+        return asyncio.run(_run(target, work))
+
+
+async def _run(target: Target, work: Callable[[AsyncConnection], Awaitable[Any]]) -> Any:
+    engine = async_engine(target, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            return await work(conn)
+    finally:
+        await engine.dispose()
+
+
+def cmd_local_config_set(args: argparse.Namespace) -> None:
+    changes = {k: getattr(args, k) for k in CONFIG_OPTIONS if getattr(args, k) is not None}
+    if not changes:
+        raise CommandError("nothing to set: give at least one option (see --help)")
+    cfg.update(changes)
+
+
+def cmd_local_config_get(args: argparse.Namespace) -> None:
+    config = cfg.load()
+    wanted = [k for k in CONFIG_OPTIONS if getattr(args, k)] or list(CONFIG_OPTIONS)
+    for key in wanted:
+        value = getattr(config, key)
+        print(f"{key}: {'' if value is None else value}" if len(wanted) > 1 else ("" if value is None else value))
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    paths = Paths.from_env()
+    config = cfg.load(paths)
+    with database_for(config, paths.data) as target:
+        check_reachable(target)
+        before, after = migrate(target)
+    print(f"schema at {after}" + (f" (was {before or 'empty'})" if before != after else " (already current)"))
+
+
+def cmd_createadmin(args: argparse.Namespace) -> None:
+    username = args.username or _ask("Username: ")
+    password = args.password or _ask_password()
+    email = args.email if args.email is not None else (_ask("Email: ") if sys.stdin.isatty() else "")
+
+    async def work(conn: AsyncConnection) -> None:
+        await users.create_user(conn, username, email, password, is_superuser=True)
+
+    _in_database(work)
+    print(f"Created administrator {username}")
+
+
+def cmd_apikey(args: argparse.Namespace) -> None:
+    async def work(conn: AsyncConnection) -> list[str]:
+        user = await users.get_user(conn, args.username)
+        if args.generate:
+            token = await users.create_token(conn, user["id"], "cli")
+            return [f"{token['consumer_key']}:{token['token_key']}:{token['token_secret']}"]
+        keys = [t["token"] for t in await users.list_tokens(conn, user["id"])]
+        if not keys:
+            token = await users.create_token(conn, user["id"], "cli")
+            keys = [f"{token['consumer_key']}:{token['token_key']}:{token['token_secret']}"]
+        return keys
+
+    for key in _in_database(work):
+        print(key)
+
+
+def _ask(prompt: str) -> str:
+    if not sys.stdin.isatty():
+        raise CommandError(f"{prompt.rstrip(': ').lower()} is required (no terminal to ask on)")
+    return input(prompt).strip()
+
+
+def _ask_password() -> str:
+    if not sys.stdin.isatty():
+        raise CommandError("--password is required (no terminal to ask on)")
+    first, second = getpass.getpass("Password: "), getpass.getpass("Again: ")
+    if first != second:
+        raise CommandError("the passwords differ")
+    return first
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="maas-region", description="Administer a region controller.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    setter = sub.add_parser("local_config_set", help="change keys of regiond.conf (only those given)")
+    getter = sub.add_parser("local_config_get", help="show regiond.conf keys")
+    for key, kind in CONFIG_OPTIONS.items():
+        flag = "--" + key.replace("_", "-")
+        setter.add_argument(flag, dest=key, type=kind, metavar=key.upper())
+        getter.add_argument(flag, dest=key, action="store_true")
+    setter.set_defaults(func=cmd_local_config_set)
+    getter.set_defaults(func=cmd_local_config_get)
+
+    sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=cmd_migrate)
+
+    admin = sub.add_parser("createadmin", help="create an administrator account")
+    admin.add_argument("--username")
+    admin.add_argument("--password")
+    admin.add_argument("--email")
+    admin.set_defaults(func=cmd_createadmin)
+
+    apikey = sub.add_parser("apikey", help="print a user's API key(s)")
+    apikey.add_argument("--username", required=True)
+    apikey.add_argument("--generate", action="store_true", help="make a new key")
+    apikey.set_defaults(func=cmd_apikey)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (ConfigError, CommandError) as exc:
+        print(f"maas-region: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except APIError as exc:
+        print(f"maas-region: {exc.message}", file=sys.stderr)
+        sys.exit(1)
+    except PermissionError as exc:
+        print(f"maas-region: permission denied: {exc.filename}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,87 @@
+"""maas-regiond: the region controller daemon, in the foreground.
+
+Start-up: (embedded PostgreSQL if no database is configured) → check the database →
+migrate under the advisory lock → register this host as a region controller → serve the API
+on `listen_address:listen_port` with `num_workers` processes.  On SIGTERM/SIGINT the workers
+stop, the region marks itself off, and an embedded database is stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import socket
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from ironworks.common.config import ConfigError, Paths, load
+from ironworks.db.connect import Target, check_reachable, database_for
+from ironworks.db.migrate import migrate
+from ironworks.region import identity
+from ironworks.region.services import regions
+from ironworks.db.connect import async_engine
+
+log = logging.getLogger("maas-regiond")
+
+
+async def _with_connection(target: Target, work):  # noqa: ANN001, ANN202
+    engine = async_engine(target, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            return await work(conn)
+    finally:
+        await engine.dispose()
+
+
+def register(target: Target, data_dir: Path) -> str:
+    system_id = asyncio.run(_with_connection(
+        target, lambda conn: regions.register_region(conn, socket.gethostname(), identity.read(data_dir))))
+    identity.write(data_dir, system_id)
+    return system_id
+
+
+def serve(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="maas-regiond", description=__doc__.splitlines()[0])
+    parser.add_argument("--log-level", default=os.environ.get("MAAS_LOG_LEVEL", "info"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+    paths = Paths.from_env()
+    config = load(paths)
+    paths.data.mkdir(parents=True, exist_ok=True)
+    with database_for(config, paths.data) as target:
+        check_reachable(target)
+        before, after = migrate(target)
+        if before != after:
+            log.info("database schema migrated from %s to %s", before or "empty", after)
+        system_id = register(target, paths.data)
+        log.info("region %s serving on %s:%s with %d worker(s)", system_id,
+                 config.listen_address, config.listen_port, config.num_workers)
+        # Workers build their app from the same files.
+        os.environ["MAAS_REGION_CONFIG"] = str(paths.config.resolve())
+        os.environ["MAAS_DATA"] = str(paths.data.resolve())
+        try:
+            uvicorn.run(
+                "ironworks.region.api.app:create_app", factory=True,
+                host=config.listen_address, port=config.listen_port,
+                workers=config.num_workers if config.num_workers > 1 else None,
+                log_level=args.log_level.lower(), access_log=False, proxy_headers=False,
+                timeout_graceful_shutdown=5,
+            )
+        finally:
+            asyncio.run(_with_connection(target, lambda conn: regions.mark_stopped(conn, system_id)))
+    return 0
+
+
+def main() -> None:
+    try:
+        sys.exit(serve())
+    except ConfigError as exc:
+        print(f"maas-regiond: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(0)
