@@ -1,12 +1,26 @@
-"""Every API handler, in one list: the router and describe/ both read it."""
+"""Every API handler, in one list: the router and describe/ both read it.
+
+Each module below declares its `Handler`s at module level; they are collected in order.
+"""
 
 from __future__ import annotations
 
-from ironworks.region.api.operations import Handler
-from ironworks.region.api.resources import maas, users, version
+from importlib import import_module
 
-HANDLERS: list[Handler] = [
-    version.version,
-    users.users, users.user, users.account,
-    maas.maas,
+from ironworks.region.api.operations import Handler
+
+MODULES = [
+    "version", "users", "maas", "zones", "pools", "domains", "spaces", "fabrics", "vlans",
+    "subnets", "ipranges", "machines", "controllers",
 ]
+
+
+def _collect() -> list[Handler]:
+    handlers: list[Handler] = []
+    for name in MODULES:
+        module = import_module(f"{__name__}.{name}")
+        handlers += [v for v in vars(module).values() if isinstance(v, Handler)]
+    return handlers
+
+
+HANDLERS: list[Handler] = _collect()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from starlette.responses import Response
 
+from ironworks.region.api import render
 from ironworks.region.api.context import Call
 from ironworks.region.api.dispatch import text_response
 from ironworks.region.api.fields import Bool
@@ -16,21 +17,18 @@ user = Handler("UserHandler", "users/{username}/", "Manage a user account.")
 account = Handler("AccountHandler", "account/", "Manage the current logged-in user.")
 
 
-def render_user(u: dict) -> dict:
-    return {"username": u["username"], "email": u["email"], "is_superuser": u["is_superuser"],
-            "is_local": u["is_local"], "resource_uri": f"/MAAS/api/2.0/users/{u['username']}/"}
 
 
 @users.action("read")
 async def list_users(call: Call) -> list[dict]:
     """List users."""
-    return [render_user(u) for u in await svc.list_users(call.conn)]
+    return [render.user(u) for u in await svc.list_users(call.conn)]
 
 
 @users.action("whoami", method="GET")
 async def whoami(call: Call) -> dict:
     """Retrieve the logged-in user."""
-    return render_user(await svc.get_user(call.conn, call.user.username))
+    return render.user(await svc.get_user(call.conn, call.user.username))
 
 
 class UserCreate(Form):
@@ -46,14 +44,14 @@ async def create_user(call: Call, form: UserCreate) -> dict:
 
     This is not safe: the password is sent in the clear.
     """
-    return render_user(await svc.create_user(call.conn, form.username, form.email, form.password,
+    return render.user(await svc.create_user(call.conn, form.username, form.email, form.password,
                                              form.is_superuser))
 
 
 @user.action("read")
 async def read_user(call: Call) -> dict:
     """Retrieve a user."""
-    return render_user(await svc.get_user(call.conn, call.path["username"]))
+    return render.user(await svc.get_user(call.conn, call.path["username"]))
 
 
 @user.action("delete", admin=True)
