@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -44,6 +45,12 @@ def register(target: Target, data_dir: Path) -> str:
     return system_id
 
 
+def _exit_cleanly(signum: int, frame: object) -> None:
+    # uvicorn re-raises the signal it caught once it has stopped; with this handler that
+    # becomes a normal exit, so the clean-up below (mark off, stop embedded DB) runs.
+    raise SystemExit(0)
+
+
 def serve(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="maas-regiond", description=__doc__.splitlines()[0])
     parser.add_argument("--log-level", default=os.environ.get("MAAS_LOG_LEVEL", "info"))
@@ -64,6 +71,7 @@ def serve(argv: list[str] | None = None) -> int:
         # Workers build their app from the same files.
         os.environ["MAAS_REGION_CONFIG"] = str(paths.config.resolve())
         os.environ["MAAS_DATA"] = str(paths.data.resolve())
+        signal.signal(signal.SIGTERM, _exit_cleanly)
         try:
             uvicorn.run(
                 "ironworks.region.api.app:create_app", factory=True,
