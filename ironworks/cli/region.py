@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import socket
 import sys
 from typing import Any, Awaitable, Callable
 
@@ -18,7 +19,9 @@ from ironworks.common.config import ConfigError, Paths
 from ironworks.db.connect import Target, async_engine, check_reachable, database_for
 from ironworks.db.migrate import migrate
 from ironworks.region.api.errors import APIError
-from ironworks.region.services import users
+from ironworks.region import identity
+from ironworks.region.ha import budget, frontdoor
+from ironworks.region.services import processes, users
 
 CONFIG_OPTIONS = {
     "maas_url": str, "database_host": str, "database_port": int, "database_name": str,
@@ -103,6 +106,57 @@ def cmd_apikey(args: argparse.Namespace) -> None:
         print(key)
 
 
+def cmd_db_budget(args: argparse.Namespace) -> None:
+    paths = Paths.from_env()
+    config = cfg.load(paths)
+
+    async def work(conn: AsyncConnection) -> tuple:
+        own = await processes.node_id_of(conn, identity.read(paths.data) or "")
+        return await budget.read_server(conn), await budget.live_regions(conn, own)
+
+    server, others = _in_database(work, migrate_first=False)
+    mine = budget.RegionNeed(f"{socket.gethostname()}", config.num_workers)
+    print(budget.table(server, others, mine))
+
+
+def _parse_backend(text: str) -> frontdoor.Backend:
+    address, _, port = text.rpartition(":")
+    if not address or not port.isdigit():
+        raise CommandError(f"--region {text}: expected ADDRESS:PORT")
+    return frontdoor.Backend(address.strip("[]"), address.strip("[]"), int(port))
+
+
+def cmd_ha_haproxy(args: argparse.Namespace) -> None:
+    if args.region:
+        backends = [_parse_backend(r) for r in args.region]
+    else:
+        async def work(conn: AsyncConnection) -> list[dict]:
+            return await processes.live_endpoints(conn)
+
+        seen: dict[tuple[str, int], frontdoor.Backend] = {}
+        for row in _in_database(work, migrate_first=False):
+            key = (str(row["address"]), row["port"])
+            seen.setdefault(key, frontdoor.Backend(f"{row['hostname']}-{key[0]}", *key))
+        backends = list(seen.values())
+        if not backends:
+            raise CommandError("no live region is registered: start maas-regiond, or give --region ADDRESS:PORT")
+    options = frontdoor.HAProxyOptions(
+        bind_address=args.bind, bind_port=args.port, inter_ms=args.inter_ms, fall=args.fall,
+        rise=args.rise, pidfile=args.pidfile, stats_socket=args.stats_socket)
+    sys.stdout.write(frontdoor.haproxy_config(backends, options))
+
+
+def cmd_ha_keepalived(args: argparse.Namespace) -> None:
+    try:
+        text = frontdoor.keepalived_config(frontdoor.KeepalivedOptions(
+            vip=args.vip, interface=args.interface, priority=args.priority, password=args.password,
+            router_id=args.router_id, state=args.state, haproxy_pidfile=args.haproxy_pidfile,
+            unicast_peers=tuple(args.peer or ()), unicast_src=args.unicast_src))
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    sys.stdout.write(text)
+
+
 def _ask(prompt: str) -> str:
     if not sys.stdin.isatty():
         raise CommandError(f"{prompt.rstrip(': ').lower()} is required (no terminal to ask on)")
@@ -143,6 +197,33 @@ def build_parser() -> argparse.ArgumentParser:
     apikey.add_argument("--username", required=True)
     apikey.add_argument("--generate", action="store_true", help="make a new key")
     apikey.set_defaults(func=cmd_apikey)
+    sub.add_parser("db-budget", help="database connections each region needs, against the server's limit"
+                   ).set_defaults(func=cmd_db_budget)
+
+    ha = sub.add_parser("ha", help="front-door configuration (HAProxy, keepalived)")
+    ha_sub = ha.add_subparsers(dest="ha_command", required=True, metavar="COMMAND")
+    hap = ha_sub.add_parser("haproxy-config", help="print haproxy.cfg for the live regions")
+    hap.add_argument("--bind", default="*", help="frontend address (the VIP, or *)")
+    hap.add_argument("--port", type=int, default=80, help="frontend port (80)")
+    hap.add_argument("--region", action="append", metavar="ADDRESS:PORT",
+                     help="a backend region (repeat); default: every live region")
+    hap.add_argument("--inter-ms", type=int, default=1000, help="health check interval")
+    hap.add_argument("--fall", type=int, default=2)
+    hap.add_argument("--rise", type=int, default=1)
+    hap.add_argument("--pidfile", default="/run/haproxy.pid")
+    hap.add_argument("--stats-socket")
+    hap.set_defaults(func=cmd_ha_haproxy)
+    kad = ha_sub.add_parser("keepalived-config", help="print keepalived.conf holding the VIP")
+    kad.add_argument("--vip", required=True, help="the virtual IP, e.g. 10.0.0.100/24")
+    kad.add_argument("--interface", required=True)
+    kad.add_argument("--priority", type=int, default=100)
+    kad.add_argument("--password", default="maas")
+    kad.add_argument("--router-id", type=int, default=51)
+    kad.add_argument("--state", default="BACKUP", choices=["MASTER", "BACKUP"])
+    kad.add_argument("--haproxy-pidfile", default="/run/haproxy.pid")
+    kad.add_argument("--peer", action="append", help="unicast peer address (repeat)")
+    kad.add_argument("--unicast-src")
+    kad.set_defaults(func=cmd_ha_keepalived)
     return parser
 
 

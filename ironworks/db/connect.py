@@ -17,7 +17,8 @@ from ironworks.common.config import ConfigError, RegionConfig
 from ironworks.db.embedded import EmbeddedPostgres
 
 CONNECT_TIMEOUT_S = 3
-# Connections each region process keeps open for requests; see docs/install.md (budget).
+# Connections each region worker process keeps for requests; the dedicated sessions (change
+# feed, singleton lock) come on top.  See ironworks/region/ha/budget.py and docs/ha.md.
 POOL_SIZE = 5
 
 
@@ -33,6 +34,11 @@ class Target:
 
     @property
     def conninfo(self) -> str:
+        return self.conninfo_for("maas-regiond")
+
+    def conninfo_for(self, application_name: str) -> str:
+        """`application_name` tells, in pg_stat_activity, which region process (and which of
+        its dedicated sessions) a connection belongs to."""
         hosts = [h.strip() for h in self.host.split(",") if h.strip()]
         kw = dict(
             host=",".join(hosts),
@@ -40,7 +46,9 @@ class Target:
             dbname=self.name,
             user=self.user,
             connect_timeout=CONNECT_TIMEOUT_S,
-            application_name="maas-regiond",
+            application_name=application_name,
+            # Notice a dead server (or network) on an idle session within ~10 s.
+            keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=3,
         )
         if len(hosts) > 1:
             kw["target_session_attrs"] = "read-write"
@@ -90,13 +98,16 @@ def sync_engine(target: Target) -> Engine:
     )
 
 
-def async_engine(target: Target, pool_size: int = POOL_SIZE) -> AsyncEngine:
+def async_engine(target: Target, pool_size: int = POOL_SIZE,
+                 application_name: str = "maas-regiond") -> AsyncEngine:
+    conninfo = target.conninfo_for(application_name)
     engine = create_async_engine(
         "postgresql+psycopg://",
-        async_creator=lambda: psycopg.AsyncConnection.connect(target.conninfo),
+        async_creator=lambda: psycopg.AsyncConnection.connect(conninfo),
         pool_size=pool_size,
         max_overflow=0,
-        pool_pre_ping=False,
+        # After a failover, pooled sessions to the old primary are dead: check on checkout.
+        pool_pre_ping=True,
         pool_recycle=3600,
     )
     _count_statements(engine.sync_engine)

@@ -277,3 +277,30 @@ event = Table(
     Column("user_id", Integer, ForeignKey("user.id", ondelete="SET NULL")),
     _created(),
 )
+
+
+# One row per running region worker process; `updated` is its heartbeat (database clock).
+region_process = Table(
+    "region_process",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("node_id", Integer, ForeignKey("node.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("pid", Integer, nullable=False),
+    # How many worker processes this region runs (so others can tell "degraded").
+    Column("expected", Integer, nullable=False, server_default="1"),
+    # Connections this process may hold (pool + dedicated), for the cluster budget.
+    Column("connections", Integer, nullable=False, server_default="0"),
+    _created(),
+    _updated(),
+    UniqueConstraint("node_id", "pid"),
+)
+
+region_process_endpoint = Table(
+    "region_process_endpoint",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("process_id", Integer, ForeignKey("region_process.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("address", INET, nullable=False),
+    Column("port", Integer, nullable=False),
+    UniqueConstraint("process_id", "address", "port"),
+)

@@ -23,8 +23,9 @@ from ironworks.common.config import ConfigError, Paths, load
 from ironworks.db.connect import Target, check_reachable, database_for
 from ironworks.db.migrate import migrate
 from ironworks.region import identity
-from ironworks.region.services import regions
 from ironworks.db.connect import async_engine
+from ironworks.region.ha import budget
+from ironworks.region.services import processes, regions
 
 log = logging.getLogger("maas-regiond")
 
@@ -36,6 +37,20 @@ async def _with_connection(target: Target, work):  # noqa: ANN001, ANN202
             return await work(conn)
     finally:
         await engine.dispose()
+
+
+def check_budget(target: Target, data_dir: Path, workers: int) -> None:
+    """Refuse to start when the server cannot hold the live regions plus this one."""
+
+    async def work(conn):  # noqa: ANN001, ANN202
+        own = await processes.node_id_of(conn, identity.read(data_dir) or "")
+        return (await budget.read_server(conn), await budget.live_regions(conn, own))
+
+    server, others = asyncio.run(_with_connection(target, work))
+    verdict = budget.check(server, others, budget.RegionNeed(socket.gethostname(), workers))
+    if not verdict.ok:
+        raise ConfigError(verdict.message)
+    log.info("database connection budget: %d of %d", verdict.need, verdict.available)
 
 
 def register(target: Target, data_dir: Path) -> str:
@@ -65,6 +80,7 @@ def serve(argv: list[str] | None = None) -> int:
         before, after = migrate(target)
         if before != after:
             log.info("database schema migrated from %s to %s", before or "empty", after)
+        check_budget(target, paths.data, config.num_workers)
         system_id = register(target, paths.data)
         log.info("region %s serving on %s:%s with %d worker(s)", system_id,
                  config.listen_address, config.listen_port, config.num_workers)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from pathlib import Path
 from typing import AsyncIterator
 
 import orjson
@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
+from sqlalchemy import text
 
 from ironworks.common.config import Paths, load
 from ironworks.db.connect import async_engine, target_for
@@ -19,6 +20,10 @@ from ironworks.region.api.describe import api_hash, describe
 from ironworks.region.api.dispatch import text_response, dispatch
 from ironworks.region.api.operations import API_PREFIX, Handler
 from ironworks.region.api.resources import HANDLERS
+from ironworks.region.runtime import RegionRuntime
+
+HEALTH_PATH = "/MAAS/health/"
+HEALTH_TIMEOUT_S = 2.0
 
 # Our dispatcher answers 405 itself (with the handler's Allow list), so routes take every method.
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
@@ -65,14 +70,38 @@ async def landing(request: Request) -> Response:
     )
 
 
+async def rpc_view(request: Request) -> Response:
+    """Every live region process and its endpoints, for racks to find all regions."""
+    return Response(orjson.dumps(request.app.state.runtime.directory.document),
+                    media_type="application/json")
+
+
+async def health_view(request: Request) -> Response:
+    """For HAProxy: 200 only when this region can serve (a writable database answers)."""
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT_S):
+            async with request.app.state.engine.connect() as conn:
+                standby = await conn.scalar(text("SELECT pg_is_in_recovery()"))
+    except Exception as exc:
+        return text_response(f"unavailable: database unreachable ({type(exc).__name__})", 503,
+                             {"Retry-After": "5"})
+    if standby:
+        return text_response("unavailable: the database is a read-only standby", 503, {"Retry-After": "5"})
+    return text_response("OK")
+
+
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     paths = Paths.from_env()
     config = load(paths)
-    app.state.engine = async_engine(target_for(config, paths.data))
+    target = target_for(config, paths.data)
+    app.state.engine = async_engine(target)
+    app.state.runtime = RegionRuntime(config, paths.data, target, app.state.engine)
+    await app.state.runtime.start()
     try:
         yield
     finally:
+        await app.state.runtime.stop()
         await app.state.engine.dispose()
 
 
@@ -85,6 +114,8 @@ def create_app() -> Starlette:
         Route("/MAAS/api/version/", api_version, methods=["GET"]),
         Route("/MAAS/api/1.0/{rest:path}", old_api, methods=ALL_METHODS),
         Route("/MAAS/accounts/authenticate/", accounts.authenticate, methods=["POST"]),
+        Route("/MAAS/rpc/", rpc_view, methods=["GET"]),
+        Route(HEALTH_PATH, health_view, methods=["GET", "HEAD"]),
         Route("/MAAS/", landing, methods=["GET"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)

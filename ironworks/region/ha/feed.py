@@ -1,0 +1,62 @@
+"""The change feed: LISTEN on a dedicated connection, re-established after a loss.
+
+A notification triggers a refresh; so do a reconnect and a periodic timer, because
+notifications sent while disconnected are lost.  A missed notification only delays an update.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Awaitable, Callable
+
+import psycopg
+
+log = logging.getLogger("ironworks.feed")
+
+Refresh = Callable[[], Awaitable[None]]
+
+
+class ChangeFeed:
+    def __init__(self, conninfo: str, channels: dict[str, Refresh], reconcile_s: float = 30.0) -> None:
+        self.conninfo = conninfo
+        self.channels = channels
+        self.reconcile_s = reconcile_s
+        self.connected = asyncio.Event()
+
+    async def reconcile(self) -> None:
+        for refresh in self.channels.values():
+            await _safely(refresh)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self._listen()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("change feed lost its connection (%s); reconnecting",
+                            str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            self.connected.clear()
+            await asyncio.sleep(1.0)
+
+    async def _listen(self) -> None:
+        async with await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True) as conn:
+            for channel in self.channels:
+                await conn.execute(f'LISTEN "{channel}"')
+            self.connected.set()
+            await self.reconcile()  # whatever happened while we were not listening
+            while True:
+                async for note in conn.notifies(timeout=self.reconcile_s):
+                    refresh = self.channels.get(note.channel)
+                    if refresh:
+                        await _safely(refresh)
+                await self.reconcile()  # the timer: notifications are an optimisation
+                await conn.execute("SELECT 1")  # notice a dead session even when idle
+
+
+async def _safely(refresh: Refresh) -> None:
+    try:
+        await refresh()
+    except Exception as exc:  # a failed refresh is retried by the next event or timer
+        log.warning("refresh failed: %s", exc)
