@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Install the system packages ironworks needs on Debian 12, only those that are missing:
+#   - PostgreSQL server programs (initdb, pg_ctl), for the embedded database and the tests;
+#   - Python's venv module (python3-venv), for .venv and .venv-libmaas.
+# Quick and silent when everything is there.  Needs root (or sudo) only when it installs.
+# Set IRONWORKS_APT_UPDATED=1 when `apt-get update` has just been run.
+set -euo pipefail
+
+PYTHON="${PYTHON:-python3}"
+packages=()
+
+if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+    packages+=(postgresql)
+fi
+if ! command -v "$PYTHON" >/dev/null 2>&1; then
+    packages+=(python3 python3-venv)
+elif ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    packages+=(python3-venv)
+fi
+
+if [ ${#packages[@]} -eq 0 ]; then
+    exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+    as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo)
+else
+    echo "system-deps: missing packages (${packages[*]}); run as root to install them" >&2
+    exit 1
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "system-deps: missing ${packages[*]} and this is not a Debian-like system; install them by hand" >&2
+    exit 1
+fi
+
+echo "system-deps: installing ${packages[*]}"
+export DEBIAN_FRONTEND=noninteractive
+if [ "${IRONWORKS_APT_UPDATED:-0}" != 1 ]; then
+    "${as_root[@]}" apt-get update -q
+fi
+"${as_root[@]}" apt-get install -y -q --no-install-recommends "${packages[@]}"

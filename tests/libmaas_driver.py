@@ -1,0 +1,289 @@
+"""Drive a running region with python-libmaas 0.6.8 and print what happened as JSON.
+
+This script runs in the separate virtualenv `.venv-libmaas` (made by `make test`), never in the
+project's own: libmaas installs a `maas` package and a `maas` console script of its own.
+
+    LIBMAAS_URL=http://127.0.0.1:5240/MAAS/ LIBMAAS_APIKEY=ck:tk:ts \
+    LIBMAAS_USERNAME=admin LIBMAAS_PASSWORD=secret  .venv-libmaas/bin/python tests/libmaas_driver.py
+
+Every step is one public libmaas call (or a few that belong together).  A step that raises is
+recorded as failed with the exception, and the steps that need its result are recorded as not
+run; the script always prints one JSON document on stdout and exits 0 unless it could not even
+import libmaas.  tests/test_libmaas.py asserts on the document.
+
+The module imports nothing from libmaas at import time, so the test can import STEPS from it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import traceback
+import warnings
+from typing import Any, Callable
+
+# (name, the names of the steps whose results it needs).  Order is execution order.
+STEPS: list[tuple[str, tuple[str, ...]]] = [
+    ("connect", ()),
+    ("login", ()),
+    ("users.whoami", ("connect",)),
+    ("maas.set_name", ("connect",)),
+    ("maas.get_name", ("maas.set_name",)),
+    ("fabrics.list", ("connect",)),
+    ("fabrics.get", ("connect",)),
+    ("fabrics.get_default", ("connect",)),
+    ("fabrics.create", ("connect",)),
+    ("fabric.vlans", ("fabrics.create",)),
+    ("vlans.create", ("fabrics.create",)),
+    ("vlan.save", ("vlans.create",)),
+    ("vlan.reread", ("vlan.save",)),
+    ("subnets.create", ("vlans.create",)),
+    ("subnets.list", ("connect",)),
+    ("ip_ranges.create", ("subnets.create",)),
+    ("ip_ranges.list", ("connect",)),
+    ("machines.create", ("connect",)),
+    ("machines.list", ("connect",)),
+    ("machines.get", ("machines.create",)),
+    ("machine.delete", ("machines.get",)),
+    ("rack_controllers.list", ("connect",)),
+    ("region_controllers.list", ("connect",)),
+]
+STEP_NAMES = [name for name, _ in STEPS]
+
+FABRIC_NAME = "libmaas-fabric"
+VLAN_VID = 100
+SUBNET_CIDR = "192.0.2.0/24"  # TEST-NET-1: stored only, never contacted
+RANGE = ("192.0.2.100", "192.0.2.150")
+MACHINE_MAC = "52:54:00:1b:00:01"
+MAAS_NAME = "libmaas-checked"
+
+
+def fields(obj: Any, names: list[str], errors: list[str]) -> dict[str, Any]:
+    """Read attributes through libmaas (which type-checks them on access); JSON-safe values."""
+    out: dict[str, Any] = {}
+    for name in names:
+        try:
+            out[name] = jsonable(getattr(obj, name))
+        except Exception as exc:  # noqa: BLE001 - every failure is a finding
+            errors.append(f"{type(obj).__name__}.{name}: {type(exc).__name__}: {exc}")
+    return out
+
+
+def jsonable(value: Any) -> Any:
+    import enum
+
+    if isinstance(value, enum.Enum):
+        return value.value
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return repr(value)
+
+
+NODE_FIELDS = ["system_id", "hostname", "fqdn", "node_type", "power_state", "ip_addresses"]
+MACHINE_FIELDS = NODE_FIELDS + [
+    "power_type", "architecture", "status", "status_name", "cpus", "memory", "locked",
+    "netboot", "owner_data", "hwe_kernel", "min_hwe_kernel", "tag_names",
+]
+CONTROLLER_FIELDS = NODE_FIELDS + ["architecture", "cpus", "memory", "osystem", "distro_series"]
+VLAN_FIELDS = ["id", "vid", "name", "mtu", "dhcp_on", "external_dhcp"]
+
+
+class Steps:
+    def __init__(self, url: str, apikey: str, username: str, password: str) -> None:
+        self.url, self.apikey, self.username, self.password = url, apikey, username, password
+        self.client: Any = None
+        self.fabric: Any = None
+        self.vlan: Any = None
+        self.subnet: Any = None
+        self.machine: Any = None
+        self.field_errors: list[str] = []
+
+    # -- session --------------------------------------------------------------------------
+    def connect(self) -> Any:
+        from maas.client import connect
+
+        self.client = connect(self.url, apikey=self.apikey)
+        return {"origin": type(self.client).__name__}
+
+    def login(self) -> Any:
+        from maas.client import login
+
+        client = login(self.url, username=self.username, password=self.password)
+        me = client.users.whoami()
+        return fields(me, ["username", "is_admin"], self.field_errors)
+
+    def users_whoami(self) -> Any:
+        me = self.client.users.whoami()
+        return fields(me, ["username", "email", "is_admin"], self.field_errors)
+
+    def maas_set_name(self) -> Any:
+        self.client.maas.set_name(MAAS_NAME)
+        return MAAS_NAME
+
+    def maas_get_name(self) -> Any:
+        return self.client.maas.get_name()
+
+    # -- fabrics and VLANs ----------------------------------------------------------------
+    def fabrics_list(self) -> Any:
+        return [fields(f, ["id", "name"], self.field_errors) for f in self.client.fabrics.list()]
+
+    def fabrics_get(self) -> Any:
+        return fields(self.client.fabrics.get(0), ["id", "name"], self.field_errors)
+
+    def fabrics_get_default(self) -> Any:
+        fabric = self.client.fabrics.get_default()
+        out = fields(fabric, ["id", "name"], self.field_errors)
+        out["vlans"] = [fields(v, VLAN_FIELDS, self.field_errors) for v in fabric.vlans]
+        return out
+
+    def fabrics_create(self) -> Any:
+        self.fabric = self.client.fabrics.create(name=FABRIC_NAME, description="made by libmaas")
+        return fields(self.fabric, ["id", "name"], self.field_errors)
+
+    def fabric_vlans(self) -> Any:
+        fabric = self.client.fabrics.get(self.fabric.id)
+        vlans = fabric.vlans
+        return {
+            "vlans": [fields(v, VLAN_FIELDS, self.field_errors) for v in vlans],
+            "default_vid": vlans.get_default().vid if len(vlans) else None,
+            "fabric_of_default": vlans.get_default().fabric.id if len(vlans) else None,
+        }
+
+    def vlans_create(self) -> Any:
+        self.vlan = self.fabric.vlans.create(VLAN_VID, name="libmaas-vlan", mtu=1500)
+        return fields(self.vlan, VLAN_FIELDS, self.field_errors)
+
+    def vlan_save(self) -> Any:
+        self.vlan.mtu = 9000
+        self.vlan.save()
+        return fields(self.vlan, VLAN_FIELDS, self.field_errors)
+
+    def vlan_reread(self) -> Any:
+        fabric = self.client.fabrics.get(self.fabric.id)
+        return [fields(v, VLAN_FIELDS, self.field_errors) for v in fabric.vlans]
+
+    # -- subnets and IP ranges ------------------------------------------------------------
+    def subnets_create(self) -> Any:
+        self.subnet = self.client.subnets.create(SUBNET_CIDR, self.vlan, name="libmaas-subnet")
+        out = fields(self.subnet, ["id", "cidr", "name", "gateway_ip", "rdns_mode", "dns_servers",
+                                   "managed"], self.field_errors)
+        vlan = self.subnet.vlan
+        out["vlan"] = fields(vlan, ["id", "vid"], self.field_errors)
+        return out
+
+    def subnets_list(self) -> Any:
+        return [fields(s, ["id", "cidr", "name"], self.field_errors) for s in self.client.subnets.list()]
+
+    def ip_ranges_create(self) -> Any:
+        from maas.client.enum import IPRangeType
+
+        rng = self.client.ip_ranges.create(*RANGE, type=IPRangeType.DYNAMIC, comment="libmaas")
+        out = fields(rng, ["id", "start_ip", "end_ip", "type", "comment"], self.field_errors)
+        out["subnet_id"] = rng.subnet.id
+        return out
+
+    def ip_ranges_list(self) -> Any:
+        return [fields(r, ["id", "start_ip", "end_ip", "type"], self.field_errors)
+                for r in self.client.ip_ranges.list()]
+
+    # -- machines -------------------------------------------------------------------------
+    def machines_create(self) -> Any:
+        self.machine = self.client.machines.create(
+            architecture="amd64/generic", mac_addresses=[MACHINE_MAC], power_type="manual")
+        return fields(self.machine, MACHINE_FIELDS, self.field_errors)
+
+    def machines_list(self) -> Any:
+        return [fields(m, ["system_id", "hostname", "status"], self.field_errors)
+                for m in self.client.machines.list()]
+
+    def machines_get(self) -> Any:
+        self.machine = self.client.machines.get(self.machine.system_id)
+        return fields(self.machine, MACHINE_FIELDS, self.field_errors)
+
+    def machine_delete(self) -> Any:
+        system_id = self.machine.system_id
+        self.machine.delete()
+        return {"deleted": system_id,
+                "remaining": [m.system_id for m in self.client.machines.list()]}
+
+    # -- controllers ----------------------------------------------------------------------
+    def rack_controllers_list(self) -> Any:
+        return [fields(r, CONTROLLER_FIELDS, self.field_errors)
+                for r in self.client.rack_controllers.list()]
+
+    def region_controllers_list(self) -> Any:
+        return [fields(r, CONTROLLER_FIELDS, self.field_errors)
+                for r in self.client.region_controllers.list()]
+
+
+def run(steps: Steps) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for name, needs in STEPS:
+        missing = [n for n in needs if not results.get(n, {}).get("ok")]
+        if missing:
+            results[name] = {"ok": False, "error": f"not run: needs {', '.join(missing)}"}
+            continue
+        method: Callable[[], Any] = getattr(steps, name.replace(".", "_"))
+        before = len(steps.field_errors)
+        try:
+            value = method()
+        except Exception as exc:  # noqa: BLE001 - every failure is a finding
+            tb = traceback.extract_tb(exc.__traceback__)
+            where = f" (at {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno})" if tb else ""
+            error = f"{type(exc).__name__}: {exc}"[:600] + where
+            if isinstance(exc, AttributeError) and str(exc).startswith("'NoneType' object has no attribute"):
+                error += " -- libmaas bound no handler: describe/ lacks it"
+            results[name] = {"ok": False, "error": error}
+            continue
+        results[name] = {"ok": True, "value": value,
+                         "field_errors": steps.field_errors[before:]}
+    return results
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(f"{record.name} {record.levelname}: {record.getMessage()}")
+
+
+def main() -> int:
+    env = os.environ
+    try:
+        import maas.client  # noqa: F401
+    except ImportError as exc:
+        print(f"libmaas_driver: cannot import maas.client: {exc}", file=sys.stderr)
+        return 2
+    collector = _Collect()
+    logging.getLogger().addHandler(collector)
+    # Under the default warning filters (what a user sees), note every warning that is shown,
+    # and still show it: the test also checks that stderr stays empty.
+    shown: list[str] = []
+    original = warnings.showwarning
+
+    def record(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
+        shown.append(f"{category.__name__}: {message} ({filename.rsplit('/', 1)[-1]}:{lineno})")
+        original(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = record
+    steps = Steps(env["LIBMAAS_URL"], env["LIBMAAS_APIKEY"],
+                  env.get("LIBMAAS_USERNAME", "admin"), env.get("LIBMAAS_PASSWORD", "secret"))
+    results = run(steps)
+    from importlib.metadata import version
+
+    document = {"results": results, "warnings": shown, "log": collector.records,
+                "libmaas_version": version("python-libmaas")}
+    print(json.dumps(document, indent=1, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
