@@ -81,3 +81,15 @@ def iprange(row: Row, subnet_dict: dict, user_dict: dict | None) -> dict:
 def user(row: Row) -> dict:
     return {"username": row["username"], "email": row["email"], "is_superuser": row["is_superuser"],
             "is_local": row["is_local"], "resource_uri": f"{API_PREFIX}users/{row['username']}/"}
+
+
+# -- composed from rows fetched in bulk (see services.vlans.load_vlans / subnets.load_subnets) --
+
+def vlan_in(row: Row, vlans_by_id: Mapping[int, Row]) -> dict:
+    """A VLAN with its relay VLAN nested one level deep (the relay's own relay is not)."""
+    relay = vlans_by_id.get(row["relay_vlan_id"]) if row["relay_vlan_id"] is not None else None
+    return vlan(row, vlan(relay) if relay is not None else None)
+
+
+def subnet_in(row: Row, vlans_by_id: Mapping[int, Row]) -> dict:
+    return subnet(row, vlan_in(vlans_by_id[row["vlan_id"]], vlans_by_id))
