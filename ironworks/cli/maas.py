@@ -109,7 +109,7 @@ def obtain_credentials(http: httpx.Client, url: str, key: str | None) -> list[st
     elif key is None:
         response = request(http, "POST", url + "account/",
                            params={"op": "create_authorisation_token"})
-        token = response.json() if response.status_code == 200 and _is_json(response) else None
+        token = _json_or_none(response) if response.status_code == 200 else None
         if not isinstance(token, dict) or not all(token.get(k) for k in ("consumer_key", "token_key", "token_secret")):
             raise CommandError("An API key is required: pass it as KEY, or '-' to read it from stdin.")
         return [token["consumer_key"], token["token_key"], token["token_secret"]]
@@ -173,6 +173,13 @@ def cmd_refresh(args: argparse.Namespace, store: ProfileStore) -> int:
 
 def _is_json(response: httpx.Response) -> bool:
     return response.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json"
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json() if _is_json(response) else None
+    except ValueError:
+        return None
 
 
 def write_body(response: httpx.Response, out: Any) -> None:
