@@ -88,7 +88,7 @@ def jsonable(value: Any) -> Any:
 NODE_FIELDS = ["system_id", "hostname", "fqdn", "node_type", "power_state", "ip_addresses"]
 MACHINE_FIELDS = NODE_FIELDS + [
     "power_type", "architecture", "status", "status_name", "cpus", "memory", "locked",
-    "netboot", "owner_data", "hwe_kernel", "min_hwe_kernel", "tag_names",
+    "netboot", "owner_data", "hwe_kernel", "min_hwe_kernel", "owner",
 ]
 CONTROLLER_FIELDS = NODE_FIELDS + ["architecture", "cpus", "memory", "osystem", "distro_series"]
 VLAN_FIELDS = ["id", "vid", "name", "mtu", "dhcp_on", "external_dhcp"]
@@ -165,8 +165,12 @@ class Steps:
         return fields(self.vlan, VLAN_FIELDS, self.field_errors)
 
     def vlan_reread(self) -> Any:
+        # Twice: nested in the fabric (Fabric.read), and on its own (Vlan.read, which has no
+        # facade entry, so through the client's origin).
         fabric = self.client.fabrics.get(self.fabric.id)
-        return [fields(v, VLAN_FIELDS, self.field_errors) for v in fabric.vlans]
+        single = self.client._origin.Vlan.read(self.fabric.id, VLAN_VID)
+        return {"in_fabric": [fields(v, VLAN_FIELDS, self.field_errors) for v in fabric.vlans],
+                "vlan_read": fields(single, VLAN_FIELDS, self.field_errors)}
 
     # -- subnets and IP ranges ------------------------------------------------------------
     def subnets_create(self) -> Any:

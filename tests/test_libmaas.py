@@ -131,7 +131,8 @@ def _vlan_saved(value: Any, doc: dict[str, Any], region: Region) -> None:
 
 
 def _vlan_reread(value: Any, doc: dict[str, Any], region: Region) -> None:
-    assert _by(value, "vid", driver.VLAN_VID)["mtu"] == 9000
+    assert _by(value["in_fabric"], "vid", driver.VLAN_VID)["mtu"] == 9000
+    assert value["vlan_read"]["vid"] == driver.VLAN_VID and value["vlan_read"]["mtu"] == 9000
 
 
 def _subnet_created(value: Any, doc: dict[str, Any], region: Region) -> None:
