@@ -151,7 +151,8 @@ def cmd_ha_keepalived(args: argparse.Namespace) -> None:
         text = frontdoor.keepalived_config(frontdoor.KeepalivedOptions(
             vip=args.vip, interface=args.interface, priority=args.priority, password=args.password,
             router_id=args.router_id, state=args.state, haproxy_pidfile=args.haproxy_pidfile,
-            unicast_peers=tuple(args.peer or ()), unicast_src=args.unicast_src))
+            unicast_peers=tuple(args.peer or ()), unicast_src=args.unicast_src,
+            track_weight=args.track_weight, advert_int=args.advert_int))
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     sys.stdout.write(text)
@@ -203,7 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     ha = sub.add_parser("ha", help="front-door configuration (HAProxy, keepalived)")
     ha_sub = ha.add_subparsers(dest="ha_command", required=True, metavar="COMMAND")
     hap = ha_sub.add_parser("haproxy-config", help="print haproxy.cfg for the live regions")
-    hap.add_argument("--bind", default="*", help="frontend address (the VIP, or *)")
+    hap.add_argument("--bind", default="*",
+                     help="frontend address (* or the VIP; binding the VIP on hosts that do not "
+                          "hold it needs sysctl net.ipv4.ip_nonlocal_bind=1)")
     hap.add_argument("--port", type=int, default=80, help="frontend port (80)")
     hap.add_argument("--region", action="append", metavar="ADDRESS:PORT",
                      help="a backend region (repeat); default: every live region")
@@ -223,6 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     kad.add_argument("--haproxy-pidfile", default="/run/haproxy.pid")
     kad.add_argument("--peer", action="append", help="unicast peer address (repeat)")
     kad.add_argument("--unicast-src")
+    kad.add_argument("--advert-int", type=int, default=1, help="VRRP advert interval, seconds (1)")
+    kad.add_argument("--track-weight", type=int, default=0,
+                     help="priority change when haproxy is down; 0 (default): FAULT, release the VIP at once")
     kad.set_defaults(func=cmd_ha_keepalived)
     return parser
 
