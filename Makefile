@@ -11,10 +11,12 @@ PYTHON ?= python3
 
 VENV := .venv
 LIBMAAS_VENV := .venv-libmaas
-LIBMAAS_REQUIREMENTS := python-libmaas==0.6.8 aiohttp<4
+LIBMAAS_VERSION := 0.6.8
+LIBMAAS_REQUIREMENTS := python-libmaas==$(LIBMAAS_VERSION) aiohttp<4
+LIBMAAS_STAMP := $(LIBMAAS_VENV)/.installed-$(LIBMAAS_VERSION)
 PYTEST_ARGS ?=
 
-.PHONY: demo test system-deps install install-test libmaas-venv clean-demo help
+.PHONY: demo test system-deps test-system-deps install install-test libmaas-venv clean-demo help
 
 help:
 	@echo "make demo   - run a demo region on http://localhost:5240/MAAS/ (Ctrl-C stops it)"
@@ -24,17 +26,20 @@ help:
 demo: install
 	@scripts/demo.sh
 
-test: install-test libmaas-venv
+test: install-test libmaas-venv test-system-deps
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS) tests/
 
-# System packages (PostgreSQL server programs, python3-venv): checked every time, installed
-# only when missing.
+# System packages (PostgreSQL server programs, python3-venv; for the tests also ip, haproxy,
+# keepalived): checked every time, installed only when missing.
 system-deps:
 	@PYTHON=$(PYTHON) scripts/system-deps.sh
 
+test-system-deps:
+	@PYTHON=$(PYTHON) scripts/system-deps.sh --test
+
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
-libmaas-venv: $(LIBMAAS_VENV)/.installed
+libmaas-venv: $(LIBMAAS_STAMP)
 
 $(VENV)/bin/python: | system-deps
 	$(PYTHON) -m venv $(VENV)
@@ -50,7 +55,7 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python system-deps
 
 # python-libmaas lives in its own virtualenv: it installs a `maas` package and a `maas`
 # console script, which must not meet ours.
-$(LIBMAAS_VENV)/.installed: Makefile | system-deps
+$(LIBMAAS_STAMP): | system-deps
 	$(PYTHON) -m venv $(LIBMAAS_VENV)
 	$(LIBMAAS_VENV)/bin/python -m pip install -q $(foreach r,$(LIBMAAS_REQUIREMENTS),'$(r)')
 	@touch $@

@@ -1,13 +1,28 @@
 #!/usr/bin/env bash
 # Install the system packages ironworks needs on Debian 12, only those that are missing:
 #   - PostgreSQL server programs (initdb, pg_ctl), for the embedded database and the tests;
-#   - Python's venv module (python3-venv), for .venv and .venv-libmaas.
+#   - Python's venv module (python3-venv), for .venv and .venv-libmaas;
+#   - with --test, the programs the test suite runs for real (tests/ha: ip, unshare,
+#     haproxy, keepalived).
 # Quick and silent when everything is there.  Needs root (or sudo) only when it installs.
 # Set IRONWORKS_APT_UPDATED=1 when `apt-get update` has just been run.
 set -euo pipefail
 
 PYTHON="${PYTHON:-python3}"
 packages=()
+
+# program:package pairs the tests need (looked up on PATH and in the sbin directories).
+TEST_PROGRAMS=(ip:iproute2 unshare:util-linux haproxy:haproxy keepalived:keepalived)
+
+have_program() {
+    command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ]
+}
+
+if [ "${1:-}" = --test ]; then
+    for pair in "${TEST_PROGRAMS[@]}"; do
+        have_program "${pair%%:*}" || packages+=("${pair#*:}")
+    done
+fi
 
 if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
     packages+=(postgresql)
