@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from tests.harness import APIClient, Region
 
@@ -200,3 +201,13 @@ def test_subnet_permissions(api: APIClient, user_api: APIClient) -> None:
     assert user_api.put(f"subnets/{subnet['id']}/", {"name": "mine"}).status_code == 403
     assert user_api.delete(f"subnets/{subnet['id']}/").status_code == 403
     assert api.get(f"subnets/{subnet['id']}/").json() == subnet
+
+
+def test_concurrent_overlapping_creates_leave_one_subnet(api: APIClient, region: Region) -> None:
+    """The overlap check and the insert do not interleave between requests."""
+    cidrs = [f"10.123.0.0/{prefix}" for prefix in range(16, 28)]  # each overlaps every other
+    with ThreadPoolExecutor(len(cidrs)) as pool:
+        statuses = list(pool.map(lambda c: region.client().post("subnets/", {"cidr": c}).status_code, cidrs))
+    assert sorted(statuses) == [200] + [400] * (len(cidrs) - 1)
+    (count,), = region.sql("SELECT count(*) FROM subnet WHERE cidr <<= '10.123.0.0/16'")
+    assert count == 1

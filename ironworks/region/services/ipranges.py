@@ -14,10 +14,11 @@ from ironworks.region.services.network import (
     as_int,
     guard_dhcp_pool,
     load_subnets,
+    lock_ipam,
     subnet_containing,
     subnet_for_reference,
 )
-from ironworks.region.services.subnets import allocated_addresses, lock_ipam
+from ironworks.region.services.subnets import allocated_addresses
 
 _USER = {"username": t.user.c.username, "email": t.user.c.email,
          "is_superuser": t.user.c.is_superuser, "is_local": t.user.c.is_local}

@@ -15,6 +15,7 @@ from ironworks.db import tables as t
 from ironworks.region.api.errors import BadRequest, NotFound, ValidationFailed
 
 DEFAULT_FABRIC_ID = 0
+IPAM_LOCK = 0x1A05B7E  # one advisory lock for all address-plan writes
 Where = Callable[[FromClause], ColumnElement[bool]]  # a condition on a vlan/subnet (alias)
 
 
@@ -204,9 +205,17 @@ async def subnet_containing(conn: AsyncConnection, address: str) -> dict | None:
 
 # -- the DHCP pool of a VLAN ----------------------------------------------------------------
 
+async def lock_ipam(conn: AsyncConnection) -> None:
+    """Serialise check-then-write on CIDRs, ranges and DHCP switches between concurrent
+    requests (e.g. turning DHCP on while its last dynamic range is deleted); held until the
+    transaction ends."""
+    await conn.execute(select(func.pg_advisory_xact_lock(IPAM_LOCK)))
+
+
 async def guard_dhcp_pool(conn: AsyncConnection, vlan_id: int, what: str, *,
                           without_range: int | None = None, without_subnet: int | None = None) -> None:
     """Refuse `what` when it would leave a VLAN that serves DHCP without a dynamic range."""
+    await lock_ipam(conn)
     vlan = (await conn.execute(
         select(t.vlan.c.dhcp_on, t.vlan.c.vid, t.fabric.c.name.label("fabric_name"))
         .join(t.fabric, t.fabric.c.id == t.vlan.c.fabric_id).where(t.vlan.c.id == vlan_id))).first()

@@ -15,15 +15,10 @@ from ironworks.region.services.network import (
     as_int,
     get_fabric,
     guard_dhcp_pool,
+    lock_ipam,
 )
 
 STATIC_TYPES = ("auto", "sticky", "user_reserved")  # addresses a node or user holds on purpose
-IPAM_LOCK = 0x1A0_5B7E  # serialises the overlap checks of concurrent network writes
-
-
-async def lock_ipam(conn: AsyncConnection) -> None:
-    """Check-then-write on CIDRs and ranges must not interleave between requests."""
-    await conn.execute(select(func.pg_advisory_xact_lock(IPAM_LOCK)))
 
 
 async def resolve_vlan(conn: AsyncConnection, fields: dict[str, Any], fabric_id: int = DEFAULT_FABRIC_ID) -> int:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ironworks.db import tables as t
 from ironworks.region.api.errors import BadRequest, ValidationFailed
 from ironworks.region.services import vlan_rules
-from ironworks.region.services.network import as_int, resolve_space, vlan_label
+from ironworks.region.services.network import as_int, lock_ipam, resolve_space, vlan_label
 
 DHCP_KEYS = ("dhcp_on", "primary_rack", "secondary_rack", "relay_vlan")
 
@@ -60,6 +60,8 @@ async def _dhcp_values(conn: AsyncConnection, row: dict, changes: dict[str, Any]
     wanted = {k: changes[k] for k in DHCP_KEYS if k in changes}
     if not wanted:
         return {}
+    if wanted.get("dhcp_on"):
+        await lock_ipam(conn)  # the dynamic range checked below must not vanish meanwhile
     if "relay_vlan" in wanted and wanted["relay_vlan"] is not None:
         relay_id = as_int(wanted["relay_vlan"])
         if relay_id is None:
