@@ -2,8 +2,9 @@
 # Install the system packages ironworks needs on Debian 12, only those that are missing:
 #   - PostgreSQL server programs (initdb, pg_ctl), for the embedded database and the tests;
 #   - Python's venv module (python3-venv), for .venv and .venv-libmaas;
+#   - HAProxy, the front door of the demo's two regions;
 #   - with --test, the programs the test suite runs for real (tests/ha: ip, unshare,
-#     haproxy, keepalived).
+#     keepalived).
 # Quick and silent when everything is there.  Needs root (or sudo) only when it installs.
 # Set IRONWORKS_APT_UPDATED=1 when `apt-get update` has just been run.
 set -euo pipefail
@@ -12,7 +13,7 @@ PYTHON="${PYTHON:-python3}"
 packages=()
 
 # program:package pairs the tests need (looked up on PATH and in the sbin directories).
-TEST_PROGRAMS=(ip:iproute2 unshare:util-linux haproxy:haproxy keepalived:keepalived)
+TEST_PROGRAMS=(ip:iproute2 unshare:util-linux keepalived:keepalived)
 
 have_program() {
     command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ]
@@ -24,6 +25,7 @@ if [ "${1:-}" = --test ]; then
     done
 fi
 
+have_program haproxy || packages+=(haproxy)
 if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
     packages+=(postgresql)
 fi
@@ -55,4 +57,18 @@ export DEBIAN_FRONTEND=noninteractive
 if [ "${IRONWORKS_APT_UPDATED:-0}" != 1 ]; then
     "${as_root[@]}" apt-get update -q
 fi
-"${as_root[@]}" apt-get install -y -q --no-install-recommends "${packages[@]}"
+# Packages such as haproxy and keepalived start a system service from their postinst; we
+# run our own instances only, so service starts are refused while installing.
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | "${as_root[@]}" tee "$policy" >/dev/null
+    "${as_root[@]}" chmod +x "$policy"
+    made_policy=1
+fi
+status=0
+"${as_root[@]}" apt-get install -y -q --no-install-recommends "${packages[@]}" || status=$?
+if [ "$made_policy" = 1 ]; then
+    "${as_root[@]}" rm -f "$policy"
+fi
+exit "$status"

@@ -123,7 +123,8 @@ def _parse_backend(text: str) -> frontdoor.Backend:
     address, _, port = text.rpartition(":")
     if not address or not port.isdigit():
         raise CommandError(f"--region {text}: expected ADDRESS:PORT")
-    return frontdoor.Backend(address.strip("[]"), address.strip("[]"), int(port))
+    address = address.strip("[]")
+    return frontdoor.Backend(f"region-{address}-{port}", address, int(port))
 
 
 def cmd_ha_haproxy(args: argparse.Namespace) -> None:
@@ -136,7 +137,7 @@ def cmd_ha_haproxy(args: argparse.Namespace) -> None:
         seen: dict[tuple[str, int], frontdoor.Backend] = {}
         for row in _in_database(work, migrate_first=False):
             key = (str(row["address"]), row["port"])
-            seen.setdefault(key, frontdoor.Backend(f"{row['hostname']}-{key[0]}", *key))
+            seen.setdefault(key, frontdoor.Backend(f"{row['hostname']}-{key[0]}-{key[1]}", *key))
         backends = list(seen.values())
         if not backends:
             raise CommandError("no live region is registered: start maas-regiond, or give --region ADDRESS:PORT")

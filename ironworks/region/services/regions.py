@@ -17,13 +17,17 @@ DEFAULT_ZONE_ID = 1
 
 async def register_region(conn: AsyncConnection, hostname: str, system_id: str | None) -> str:
     """Find this host's node (by stored system id, else by controller hostname) or create it;
-    make sure it is a region controller.  Returns its system id."""
+    make sure it is a region controller.  Returns its system id.
+
+    A hostname match adopts only a controller with no live region process: a reinstalled host
+    gets its node back, while a second region on the same host (tests, the demo) gets its own."""
     row = None
     if system_id:
         row = (await conn.execute(select(t.node).where(t.node.c.system_id == system_id))).first()
     if row is None:
+        live = select(t.region_process.c.id).where(t.region_process.c.node_id == t.node.c.id).exists()
         row = (await conn.execute(select(t.node).where(
-            and_(t.node.c.hostname == hostname, t.node.c.node_type.in_(CONTROLLER_TYPES))
+            and_(t.node.c.hostname == hostname, t.node.c.node_type.in_(CONTROLLER_TYPES), ~live)
         ))).first()
     if row is not None:
         await conn.execute(update(t.node).where(t.node.c.id == row.id).values(
