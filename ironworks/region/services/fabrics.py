@@ -16,7 +16,8 @@ from ironworks.region.services.vlans import vlans_in_use
 _DEFAULT_NAME = re.compile(r"^fabric-(\d+)$")
 
 
-async def list_fabrics(conn: AsyncConnection, fabric_id: int | None = None) -> tuple[list[dict], dict[int, list[dict]], dict[int, dict]]:
+async def list_fabrics(conn: AsyncConnection, fabric_id: int | None = None) \
+        -> tuple[list[dict], dict[int, list[dict]], dict[int, dict]]:
     """Fabrics (all, or one), their VLANs by fabric id, and every VLAN row by id: two queries."""
     query = select(t.fabric).order_by(t.fabric.c.id)
     if fabric_id is not None:

@@ -24,7 +24,8 @@ _USER = {"username": t.user.c.username, "email": t.user.c.email,
          "is_superuser": t.user.c.is_superuser, "is_local": t.user.c.is_local}
 
 
-async def list_ranges(conn: AsyncConnection, where: ColumnElement[bool] | None = None) -> tuple[list[dict], dict[int, dict], dict[int, dict]]:
+async def list_ranges(conn: AsyncConnection, where: ColumnElement[bool] | None = None) \
+        -> tuple[list[dict], dict[int, dict], dict[int, dict]]:
     """Ranges (with `user`: the user row or None), subnet rows by id, VLAN rows by id: three queries."""
     rows = []
     result = await conn.execute(

@@ -16,7 +16,8 @@ _DEFAULT_NAME = re.compile(r"^space-(\d+)$")
 RESERVED = "undefined"  # how a VLAN without a space shows its space
 
 
-async def list_spaces(conn: AsyncConnection, space_id: int | None = None) -> tuple[list[dict], dict[int, list[dict]], dict[int, list[dict]], dict[int, dict]]:
+async def list_spaces(conn: AsyncConnection, space_id: int | None = None) \
+        -> tuple[list[dict], dict[int, list[dict]], dict[int, list[dict]], dict[int, dict]]:
     """Spaces, their VLAN rows and subnet rows by space id, and VLAN rows by id: three queries."""
     query = select(t.space).order_by(t.space.c.id)
     if space_id is not None:

@@ -84,7 +84,8 @@ async def create_subnet(conn: AsyncConnection, fields: dict[str, Any]) -> int:
 
 
 async def _ranges(conn: AsyncConnection, subnet_id: int) -> list[ipam.Range]:
-    rows = await conn.execute(select(t.iprange).where(t.iprange.c.subnet_id == subnet_id).order_by(t.iprange.c.start_ip))
+    rows = await conn.execute(select(t.iprange).where(t.iprange.c.subnet_id == subnet_id)
+                              .order_by(t.iprange.c.start_ip))
     return [ipam.Range(r.id, r.type, ipam.ip(r.start_ip), ipam.ip(r.end_ip), r.comment) for r in rows]
 
 

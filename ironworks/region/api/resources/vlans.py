@@ -71,10 +71,6 @@ async def create_vlan(call: Call, form: VlanCreate) -> dict:
     return await _by_id(call, await svc.create_vlan(call.conn, found, form.model_dump(exclude_unset=True)))
 
 
-async def _read(call: Call, loaded: Vlans) -> dict:
-    return _one(loaded)
-
-
 async def _update(call: Call, loaded: Vlans, form: VlanUpdate) -> dict:
     row = loaded.rows[0]
     await svc.update_vlan(call.conn, row, form.model_dump(exclude_unset=True))
@@ -88,7 +84,7 @@ async def _delete(call: Call, loaded: Vlans) -> None:
 @vlan.action("read")
 async def read_vlan(call: Call) -> dict:
     """Read a VLAN."""
-    return await _read(call, await vlan_by_vid(call.conn, call.path["fabric_id"], call.path["vid"]))
+    return _one(await vlan_by_vid(call.conn, call.path["fabric_id"], call.path["vid"]))
 
 
 @vlan.action("update", form=VlanUpdate, admin=True)
@@ -111,7 +107,7 @@ async def delete_vlan(call: Call) -> None:
 @vlan_by_db_id.action("read")
 async def read_vlan_by_id(call: Call) -> dict:
     """Read a VLAN."""
-    return await _read(call, await vlan_by_id(call.conn, call.path["vlan_id"]))
+    return _one(await vlan_by_id(call.conn, call.path["vlan_id"]))
 
 
 @vlan_by_db_id.action("update", form=VlanUpdate, admin=True)
