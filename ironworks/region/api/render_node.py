@@ -1,0 +1,171 @@
+"""Node JSON (machines, rack and region controllers): one pure renderer over `NodeData`.
+
+Nested objects that many nodes share (VLANs, subnets, domains, zones, pools) are built once per
+response and the same dict is reused everywhere it appears; orjson serialises it each time.
+Rows are read positionally, in the orders `services.nodes` documents (see NodeData).
+"""
+
+from __future__ import annotations
+
+import gc
+from typing import Any, Callable
+
+import orjson
+
+from ironworks.region.api import render
+from ironworks.region.api.operations import API_PREFIX
+from ironworks.region.services.nodes import NODE_FIELDS, NodeData
+from ironworks.region.services.nodetypes import NODE_TYPE_NAMES, STATUS_NAMES
+
+POWER_STATES = frozenset({"on", "off", "unknown", "error"})
+LINK_MODES = {"sticky": "static", "user_reserved": "static", "auto": "auto", "dhcp": "dhcp",
+              "link_up": "link_up"}
+# Script-result summaries (no scripts have run yet): MAAS's field names, -1 means "Unknown".
+TEST_STATUSES = ("commissioning_status", "testing_status", "cpu_test_status", "memory_test_status",
+                 "storage_test_status", "network_test_status", "interface_test_status",
+                 "other_test_status")
+DEFAULT_MTU = 1500
+NODE_WIDTH = len(NODE_FIELDS)
+
+
+class _Shared:
+    """Lazily built nested dicts, one per related row, for the whole response."""
+
+    def __init__(self, data: NodeData) -> None:
+        self.data = data
+        self._vlans: dict[int, dict] = {}
+        self._subnets: dict[int, dict] = {}
+        self.domains = {i: render.domain(r) for i, r in data.domains.items()}
+        self.zones = {i: render.zone(r) for i, r in data.zones.items()}
+        self.pools = {i: render.pool(r) for i, r in data.pools.items()}
+
+    def vlan(self, vlan_id: int | None) -> dict | None:
+        if vlan_id is None:
+            return None
+        found = self._vlans.get(vlan_id)
+        if found is None:
+            row = self.data.vlans.get(vlan_id)
+            if row is None:
+                return None
+            relay_row = self.data.vlans.get(row["relay_vlan_id"]) if row["relay_vlan_id"] else None
+            found = render.vlan(row, render.vlan(relay_row) if relay_row else None)
+            self._vlans[vlan_id] = found
+        return found
+
+    def subnet(self, subnet_id: int | None) -> dict | None:
+        if subnet_id is None:
+            return None
+        found = self._subnets.get(subnet_id)
+        if found is None:
+            row = self.data.subnets.get(subnet_id)
+            if row is None:
+                return None
+            found = render.subnet(row, self.vlan(row["vlan_id"]))
+            self._subnets[subnet_id] = found
+        return found
+
+
+def _params(text: Any) -> dict:
+    if text is None or text == "{}":
+        return {}
+    return orjson.loads(text) if isinstance(text, (str, bytes)) else dict(text)
+
+
+def _interfaces(shared: _Shared, node_id: int, system_id: str, ips: list[str]) -> list[dict]:
+    """Interface objects of one node; appends the node's addresses to `ips`."""
+    result = []
+    addresses = shared.data.addresses
+    for iface_id, _, name, kind, mac, enabled, vlan_id, params_text in shared.data.interfaces.get(node_id, ()):
+        links = []
+        discovered = []
+        for addr_id, alloc_type, subnet_id, ip in addresses.get(iface_id, ()):
+            if alloc_type == "discovered":
+                if ip:
+                    discovered.append(ip)
+                continue
+            links.append({"id": addr_id, "mode": LINK_MODES.get(alloc_type, alloc_type),
+                          "subnet": shared.subnet(subnet_id), "ip_address": ip})
+            if ip:
+                ips.append(ip)
+        if discovered:
+            # As in MAAS, a DHCP link shows the address its interface was seen with.
+            for link in links:
+                if link["mode"] == "dhcp" and link["ip_address"] is None:
+                    link["ip_address"] = discovered[0]
+            ips.extend(ip for ip in discovered if ip not in ips)
+        vlan = shared.vlan(vlan_id)
+        params = _params(params_text)
+        result.append({
+            "id": iface_id, "name": name, "type": kind, "mac_address": mac, "enabled": enabled,
+            "effective_mtu": params.get("mtu") or (vlan["mtu"] if vlan else DEFAULT_MTU),
+            "vlan": vlan, "links": links, "parents": (), "children": (), "tags": (),
+            "params": params, "system_id": system_id, "discovered": None,
+            "link_connected": True, "interface_speed": 0, "link_speed": 0,
+            "resource_uri": f"{API_PREFIX}nodes/{system_id}/interfaces/{iface_id}/",
+        })
+    return result
+
+
+# Shared, read-only parts of every node (empty tuples serialise as [] and are never copied).
+_GATEWAYS = {"ipv4": {"gateway_ip": None, "link_id": None}, "ipv6": {"gateway_ip": None, "link_id": None}}
+_CONSTANT = {
+    "swap_size": None, "tag_names": (), "status_action": "", "disable_ipv4": False,
+    "boot_disk": None, "blockdevice_set": (), "physicalblockdevice_set": (),
+    "virtualblockdevice_set": (), "volume_groups": (), "raids": (), "bcaches": (), "cache_sets": (),
+    "special_filesystems": (), "default_gateways": _GATEWAYS, "storage": 0.0, "address_ttl": None,
+    "hardware_uuid": None, "ephemeral_deploy": False, "enable_hw_sync": False,
+    **{name: -1 for name in TEST_STATUSES},
+    **{f"{name}_name": "Unknown" for name in TEST_STATUSES},
+}
+
+
+def _node(shared: _Shared, node: Any, collection: str) -> dict:
+    (node_id, system_id, hostname, description, node_type, domain_id, zone_id, pool_id,
+     architecture, status, status_message, power_type, power_state, cpu_count, cpu_speed, memory,
+     osystem, distro_series, hwe_kernel, min_hwe_kernel, locked, netboot, version,
+     owner) = node[:NODE_WIDTH]
+    ips: list[str] = []
+    interfaces = _interfaces(shared, node_id, system_id, ips)
+    domain = shared.domains.get(domain_id)
+    result = {
+        "system_id": system_id, "hostname": hostname,
+        "fqdn": f"{hostname}.{domain['name']}" if domain else hostname,
+        "description": description, "domain": domain, "zone": shared.zones.get(zone_id),
+        "pool": shared.pools.get(pool_id) if pool_id is not None else None,
+        "architecture": architecture, "cpu_count": cpu_count, "cpu_speed": cpu_speed,
+        "memory": memory, "osystem": osystem, "distro_series": distro_series,
+        "power_type": power_type, "power_state": power_state if power_state in POWER_STATES else "unknown",
+        "ip_addresses": ips, "interface_set": interfaces, "node_type": node_type,
+        "node_type_name": NODE_TYPE_NAMES[node_type], "version": version, "status": status,
+        "status_name": STATUS_NAMES.get(status, "Unknown"), "status_message": status_message,
+        "owner": owner, "owner_data": {}, "locked": locked, "netboot": netboot,
+        "hwe_kernel": hwe_kernel, "min_hwe_kernel": min_hwe_kernel,
+        "boot_interface": interfaces[0] if interfaces else None, "hardware_info": {},
+        "resource_uri": f"{API_PREFIX}{collection}/{system_id}/",
+        **_CONSTANT,
+    }
+    if shared.data.services is not None:
+        result["service_set"] = [{"name": name, "status": status_, "status_info": info}
+                                 for _, name, status_, info in shared.data.services.get(node_id, ())]
+    return result
+
+
+def render_nodes(data: NodeData, collection: str | Callable[[Any], str]) -> list[dict]:
+    """Every node in `data`, in order.  `collection` is the API collection of the
+    `resource_uri` (`machines`, `rackcontrollers`, ...) or a function of the node row."""
+    shared = _Shared(data)
+    pick = collection if callable(collection) else (lambda _node: collection)
+    # A large listing allocates hundreds of thousands of dicts and lists, which would trigger
+    # many full cyclic-GC passes over the whole heap.  These objects form trees (freed by
+    # reference counting), and this loop never yields to other tasks, so pause the collector.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return [_node(shared, n, pick(n)) for n in data.nodes]
+    finally:
+        if paused:
+            gc.enable()
+
+
+def render_one(data: NodeData, collection: str) -> dict:
+    return render_nodes(data, collection)[0]

@@ -1,0 +1,112 @@
+"""DNS domains.  Exactly one is the default (new nodes go there); it cannot be deleted, nor can
+a domain that nodes still use."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ironworks.db import tables as t
+from ironworks.region.api.errors import BadRequest, NotFound, ValidationFailed
+
+_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", re.IGNORECASE)
+MAX_TTL = 604800  # one week, MAAS's bound
+
+
+def check_name(name: str) -> str:
+    labels = name.split(".")
+    if not name or len(name) > 253 or not all(_LABEL.match(label) for label in labels):
+        raise ValidationFailed.field(
+            "name", f"'{name}' is not a valid DNS domain name: use dot-separated labels of letters, "
+                    "digits and hyphens (1-63 characters each, not starting or ending with a hyphen).")
+    return name
+
+
+def check_ttl(ttl: int | None) -> int | None:
+    if ttl is not None and not 1 <= ttl <= MAX_TTL:
+        raise ValidationFailed.field("ttl", f"TTL must be between 1 and {MAX_TTL} seconds, or blank for the default.")
+    return ttl
+
+
+def _match(ref: str):  # noqa: ANN202
+    """A domain by id or by name (MAAS accepts either)."""
+    if ref.isdigit():
+        return or_(t.domain.c.id == int(ref), t.domain.c.name == ref)
+    return t.domain.c.name == ref
+
+
+async def list_domains(conn: AsyncConnection) -> list[dict]:
+    return [dict(r._mapping) for r in await conn.execute(select(t.domain).order_by(t.domain.c.id))]
+
+
+async def get_domain(conn: AsyncConnection, ref: str) -> dict:
+    row = (await conn.execute(select(t.domain).where(_match(ref)).order_by(t.domain.c.id))).first()
+    if row is None:
+        raise NotFound.model("Domain")
+    return dict(row._mapping)
+
+
+async def domain_id(conn: AsyncConnection, ref: str, field: str = "domain") -> int:
+    found = await conn.scalar(select(t.domain.c.id).where(_match(ref)).order_by(t.domain.c.id))
+    if found is None:
+        raise ValidationFailed.field(field, f"No domain named '{ref}' exists.")
+    return found
+
+
+async def default_domain_id(conn: AsyncConnection) -> int:
+    return await conn.scalar(select(t.domain.c.id).where(t.domain.c.is_default))
+
+
+async def _check_free(conn: AsyncConnection, name: str, exclude_id: int | None = None) -> None:
+    # DNS names are case-insensitive: `Example.com` and `example.com` are the same domain.
+    query = select(func.count()).where(func.lower(t.domain.c.name) == name.lower())
+    if exclude_id is not None:
+        query = query.where(t.domain.c.id != exclude_id)
+    if await conn.scalar(query):
+        raise ValidationFailed.field("name", f"A domain named '{name}' already exists.")
+
+
+async def create_domain(conn: AsyncConnection, name: str, authoritative: bool, ttl: int | None) -> dict:
+    await _check_free(conn, check_name(name))
+    row = (await conn.execute(insert(t.domain).values(
+        name=name, authoritative=authoritative, ttl=check_ttl(ttl)).returning(t.domain))).one()
+    return dict(row._mapping)
+
+
+async def update_domain(conn: AsyncConnection, ref: str, changes: dict) -> dict:
+    """`changes`: any of name, authoritative, ttl (None clears the TTL)."""
+    dom = await get_domain(conn, ref)
+    values = dict(changes)
+    if "name" in values:
+        await _check_free(conn, check_name(values["name"]), dom["id"])
+    if "ttl" in values:
+        check_ttl(values["ttl"])
+    if values:
+        row = (await conn.execute(update(t.domain).where(t.domain.c.id == dom["id"]).values(**values)
+                                  .returning(t.domain))).one()
+        dom = dict(row._mapping)
+    return dom
+
+
+async def set_default(conn: AsyncConnection, ref: str) -> dict:
+    dom = await get_domain(conn, ref)
+    if not dom["is_default"]:
+        # Two steps: the partial unique index allows only one default at any moment.
+        await conn.execute(update(t.domain).where(t.domain.c.is_default).values(is_default=False))
+        await conn.execute(update(t.domain).where(t.domain.c.id == dom["id"]).values(is_default=True))
+        dom["is_default"] = True
+    return dom
+
+
+async def delete_domain(conn: AsyncConnection, ref: str) -> None:
+    dom = await get_domain(conn, ref)
+    if dom["is_default"]:
+        raise BadRequest(f"The default domain ('{dom['name']}') cannot be deleted. "
+                         "Make another domain the default first.")
+    used = await conn.scalar(select(func.count()).where(t.node.c.domain_id == dom["id"]))
+    if used:
+        raise BadRequest(f"Cannot delete domain '{dom['name']}': it is used by {used} node(s). "
+                         "Move them to another domain first.")
+    await conn.execute(delete(t.domain).where(t.domain.c.id == dom["id"]))

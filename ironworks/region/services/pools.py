@@ -1,0 +1,94 @@
+"""Resource pools.  Pool `default` (id 0) always exists; a pool holding machines cannot go."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ironworks.db import tables as t
+from ironworks.region.api.errors import BadRequest, NotFound, ValidationFailed
+from ironworks.region.services.nodetypes import NodeType
+
+DEFAULT_POOL_ID = 0
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_ -]*$")
+
+
+def check_name(name: str) -> str:
+    if not _NAME.match(name) or name != name.strip() or len(name) > 256:
+        raise ValidationFailed.field(
+            "name", f"'{name}' is not a valid resource pool name: use letters, digits, spaces, "
+                    "underscores and hyphens, starting with a letter, digit or underscore.")
+    return name
+
+
+def _match(ref: str):  # noqa: ANN202
+    """A pool by id, or by name (MAAS accepts either in the URL and in node forms)."""
+    if ref.isdigit():
+        return or_(t.resource_pool.c.id == int(ref), t.resource_pool.c.name == ref)
+    return t.resource_pool.c.name == ref
+
+
+async def list_pools(conn: AsyncConnection) -> list[dict]:
+    rows = await conn.execute(select(t.resource_pool).order_by(t.resource_pool.c.id))
+    return [dict(r._mapping) for r in rows]
+
+
+async def get_pool(conn: AsyncConnection, ref: str) -> dict:
+    row = (await conn.execute(select(t.resource_pool).where(_match(ref))
+                              .order_by(t.resource_pool.c.id))).first()
+    if row is None:
+        raise NotFound.model("ResourcePool")
+    return dict(row._mapping)
+
+
+async def pool_id(conn: AsyncConnection, ref: str, field: str = "pool") -> int:
+    found = await conn.scalar(select(t.resource_pool.c.id).where(_match(ref)).order_by(t.resource_pool.c.id))
+    if found is None:
+        raise ValidationFailed.field(field, f"No resource pool named '{ref}' exists.")
+    return found
+
+
+async def _check_free(conn: AsyncConnection, name: str, exclude_id: int | None = None) -> None:
+    query = select(func.count()).where(t.resource_pool.c.name == name)
+    if exclude_id is not None:
+        query = query.where(t.resource_pool.c.id != exclude_id)
+    if await conn.scalar(query):
+        raise ValidationFailed.field("name", f"A resource pool named '{name}' already exists.")
+
+
+async def create_pool(conn: AsyncConnection, name: str, description: str) -> dict:
+    await _check_free(conn, check_name(name))
+    row = (await conn.execute(insert(t.resource_pool).values(name=name, description=description)
+                              .returning(t.resource_pool))).one()
+    return dict(row._mapping)
+
+
+async def update_pool(conn: AsyncConnection, ref: str, name: str | None, description: str | None) -> dict:
+    pool = await get_pool(conn, ref)
+    values: dict[str, str] = {}
+    if name is not None and name != pool["name"]:
+        await _check_free(conn, check_name(name), pool["id"])
+        values["name"] = name
+    if description is not None:
+        values["description"] = description
+    if values:
+        row = (await conn.execute(update(t.resource_pool).where(t.resource_pool.c.id == pool["id"])
+                                  .values(**values).returning(t.resource_pool))).one()
+        pool = dict(row._mapping)
+    return pool
+
+
+async def delete_pool(conn: AsyncConnection, ref: str) -> None:
+    pool = await get_pool(conn, ref)
+    if pool["id"] == DEFAULT_POOL_ID:
+        raise BadRequest("The default resource pool cannot be deleted.")
+    machines = await conn.scalar(select(func.count()).where(
+        t.node.c.pool_id == pool["id"], t.node.c.node_type == NodeType.MACHINE))
+    if machines:
+        raise BadRequest(f"Cannot delete resource pool '{pool['name']}': it contains {machines} "
+                         "machine(s). Move them to another pool first.")
+    # Controllers never belong to a pool in practice; clear any stray reference.
+    await conn.execute(update(t.node).where(t.node.c.pool_id == pool["id"]).values(pool_id=None))
+    await conn.execute(delete(t.resource_pool).where(t.resource_pool.c.id == pool["id"]))

@@ -1,0 +1,83 @@
+"""Availability zones.  Zone `default` (id 1) always exists; deleting another zone moves its
+nodes there."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ironworks.db import tables as t
+from ironworks.region.api.errors import BadRequest, NotFound, ValidationFailed
+
+DEFAULT_ZONE_ID = 1
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
+
+
+def check_name(name: str) -> str:
+    if not _NAME.match(name) or len(name) > 256:
+        raise ValidationFailed.field(
+            "name", f"'{name}' is not a valid zone name: use letters, digits, underscores and hyphens "
+                    "(at most 256 characters, no spaces).")
+    return name
+
+
+async def list_zones(conn: AsyncConnection) -> list[dict]:
+    return [dict(r._mapping) for r in await conn.execute(select(t.zone).order_by(t.zone.c.name))]
+
+
+async def get_zone(conn: AsyncConnection, name: str) -> dict:
+    row = (await conn.execute(select(t.zone).where(t.zone.c.name == name))).first()
+    if row is None:
+        raise NotFound.model("Zone")
+    return dict(row._mapping)
+
+
+async def zone_id(conn: AsyncConnection, name: str, field: str = "zone") -> int:
+    """The id of the zone a form names (a 400 naming the field when there is none)."""
+    found = await conn.scalar(select(t.zone.c.id).where(t.zone.c.name == name))
+    if found is None:
+        raise ValidationFailed.field(field, f"No zone named '{name}' exists.")
+    return found
+
+
+async def _check_free(conn: AsyncConnection, name: str, exclude_id: int | None = None) -> None:
+    query = select(func.count()).where(t.zone.c.name == name)
+    if exclude_id is not None:
+        query = query.where(t.zone.c.id != exclude_id)
+    if await conn.scalar(query):
+        raise ValidationFailed.field("name", f"A zone named '{name}' already exists.")
+
+
+async def create_zone(conn: AsyncConnection, name: str, description: str) -> dict:
+    await _check_free(conn, check_name(name))
+    row = (await conn.execute(insert(t.zone).values(name=name, description=description)
+                              .returning(t.zone))).one()
+    return dict(row._mapping)
+
+
+async def update_zone(conn: AsyncConnection, name: str, new_name: str | None,
+                      description: str | None) -> dict:
+    zone = await get_zone(conn, name)
+    values: dict[str, str] = {}
+    if new_name is not None and new_name != zone["name"]:
+        if zone["id"] == DEFAULT_ZONE_ID:
+            raise ValidationFailed.field("name", "The default zone cannot be renamed.")
+        await _check_free(conn, check_name(new_name), zone["id"])
+        values["name"] = new_name
+    if description is not None:
+        values["description"] = description
+    if values:
+        row = (await conn.execute(update(t.zone).where(t.zone.c.id == zone["id"]).values(**values)
+                                  .returning(t.zone))).one()
+        zone = dict(row._mapping)
+    return zone
+
+
+async def delete_zone(conn: AsyncConnection, name: str) -> None:
+    zone = await get_zone(conn, name)
+    if zone["id"] == DEFAULT_ZONE_ID:
+        raise BadRequest(f"The default zone ('{zone['name']}') cannot be deleted.")
+    await conn.execute(update(t.node).where(t.node.c.zone_id == zone["id"]).values(zone_id=DEFAULT_ZONE_ID))
+    await conn.execute(delete(t.zone).where(t.zone.c.id == zone["id"]))
