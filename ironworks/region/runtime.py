@@ -44,6 +44,16 @@ def endpoints_for(config: RegionConfig) -> list[tuple[str, int]]:
     return [(a, config.listen_port) for a in addresses]
 
 
+def _configure_worker_logging() -> None:
+    """Worker processes are fresh interpreters (uvicorn spawns them) whose root logger has no
+    handler: without this their INFO lines (singleton acquired, ...) are lost and their warnings
+    come without time or origin.  The master's format (daemon.py) plus the worker's PID."""
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=os.environ.get("MAAS_LOG_LEVEL", "info").upper(),
+                            format="%(asctime)s %(name)s[%(process)d] %(levelname)s %(message)s")
+
+
 class RegionDirectory:
     """Every live region process and its endpoints (`GET /MAAS/rpc/`), refreshed by the feed."""
 
@@ -74,6 +84,7 @@ class RegionRuntime:
         return f"{identity.read(self.data_dir)}:{self.pid}"
 
     async def start(self) -> None:
+        _configure_worker_logging()
         system_id = identity.read(self.data_dir)
         async with self.engine.begin() as conn:
             self.node_id = await processes.node_id_of(conn, system_id or "")
@@ -118,6 +129,6 @@ class RegionRuntime:
                 log.warning("heartbeat failed: %s", str(exc).splitlines()[0] if str(exc) else exc)
 
     async def _liveness_pass(self, conn) -> None:  # noqa: ANN001
-        reaped = await processes.reap_and_update(conn, self.node_id)
+        reaped = await processes.reap_and_update(conn, self.node_id, self.pid)
         for what in reaped:
             log.warning("reaped silent region process (%s)", what)

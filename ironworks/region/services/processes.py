@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, delete, func, insert, select, text, update
+from sqlalchemy import and_, delete, func, insert, not_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.db import tables as t
@@ -49,12 +49,24 @@ async def notify(conn: AsyncConnection) -> None:
     await conn.execute(select(func.pg_notify(CHANNEL, "")))
 
 
-async def reap_and_update(conn: AsyncConnection, own_node_id: int) -> list[str]:
-    """Reap silent processes of *other* regions (a region never fences itself on its own
-    late heartbeat), then set every region's `regiond` status.  Returns reaped descriptions."""
+async def reap_and_update(conn: AsyncConnection, own_node_id: int, own_pid: int | None = None) -> list[str]:
+    """Reap processes silent for more than DEAD_AFTER_S, then set every region's `regiond`
+    status from the processes left (all of them fresh).  Returns reaped descriptions.
+
+    The caller (the liveness singleton's process: `own_node_id`, `own_pid`) is alive by
+    definition, so it never reaps its own row and never marks its own region dead, however late
+    its own heartbeat is (a region must not fence itself on its own late heartbeat).  Its
+    region's *other* processes are reaped like anyone's: a worker killed while its region holds
+    the singleton must not count as running forever.  A sibling that was only stalled finds its
+    row gone at its next heartbeat and registers again.  Without `own_pid`, the caller's whole
+    region is spared (its stale rows then wait for another region's pass)."""
+    if own_pid is None:
+        spared = t.region_process.c.node_id == own_node_id
+    else:
+        spared = and_(t.region_process.c.node_id == own_node_id, t.region_process.c.pid == own_pid)
     reaped = (await conn.execute(
         delete(t.region_process)
-        .where(t.region_process.c.updated < _stale, t.region_process.c.node_id != own_node_id)
+        .where(t.region_process.c.updated < _stale, not_(spared))
         .returning(t.region_process.c.node_id, t.region_process.c.pid)
     )).all()
     counts = (await conn.execute(
@@ -68,9 +80,12 @@ async def reap_and_update(conn: AsyncConnection, own_node_id: int) -> list[str]:
         .group_by(t.node.c.id, t.service.c.status, t.service.c.status_info)
     )).all()
     for row in counts:
-        if row.status == "off" and row.live == 0:
+        live = row.live
+        if row.id == own_node_id and own_pid is not None:
+            live = max(live, 1)  # this very process is running (even if its row was reaped)
+        if row.status == "off" and live == 0:
             continue  # stopped cleanly: stays "off", not "dead"
-        status, info = regiond_status(row.live, row.expected)
+        status, info = regiond_status(live, row.expected)
         if (status, info) != (row.status, row.status_info):
             await set_service(conn, row.id, "regiond", status, info)
     if reaped:

@@ -1,0 +1,554 @@
+"""The HA lab: several real `maas-regiond` hosts on one PostgreSQL, a real HAProxy in front, and a
+client load from several source addresses.  Shared by tests/ha/ and bench/region_failover.py.
+
+Everything runs on loopback (127.0.0.0/8).  Every process started here gets its own session
+(`start_new_session=True`); it is stopped by its PID, and the members of that session (a
+region's worker processes) by theirs — never by name.
+
+A "host" is simulated by a UTS namespace (`unshare --uts`, its own hostname) and a loopback
+address: a region identifies itself by hostname and by the `maas_id` in its data directory, so
+three regions on one machine need three of each, exactly like three machines.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import httpx
+
+from ironworks.db.embedded import EmbeddedPostgres
+from ironworks.region.api.auth import plaintext_header
+from tests.harness import (API, BIN, DB_PASSWORD, Cluster, Region, free_port,
+                           world_traversable_tempdir)
+
+# Each test module uses its own addresses, so modules running in parallel (pytest -n) never
+# compete for an address:port.
+REGION_ADDRESSES = ("127.0.0.11", "127.0.0.12", "127.0.0.13")
+HAPROXY_ADDRESS = "127.0.0.10"
+CLIENT_SOURCES = tuple(f"127.0.1.{i}" for i in range(1, 9))
+# Idempotent, signed, database-backed reads: safe for HAProxy to re-send.
+LOAD_PATHS = ("users/?op=whoami", "maas/?op=get_config&name=maas_name")
+
+
+class LabError(AssertionError):
+    """The lab cannot run (a missing program) or a step of it failed: a test failure, not a skip."""
+
+
+def require_haproxy() -> str:
+    path = shutil.which("haproxy") or next(
+        (p for p in ("/usr/sbin/haproxy", "/usr/local/sbin/haproxy") if os.access(p, os.X_OK)), None)
+    if not path:
+        raise LabError("haproxy is not installed: the region HA tests run the real HAProxy "
+                       "(Debian package `haproxy`: apt-get install -y haproxy)")
+    return path
+
+
+def require_unshare() -> str:
+    path = shutil.which("unshare")
+    if not path:
+        raise LabError("unshare (util-linux) is needed to give each lab region its own hostname")
+    return path
+
+
+def wait_for(what: str, predicate: Callable[[], Any], timeout: float, interval: float = 0.1) -> Any:
+    """Poll until `predicate()` is truthy; returns its value, or fails naming `what`."""
+    deadline = time.monotonic() + timeout
+    last_exc: BaseException | None = None
+    while True:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as exc:  # noqa: BLE001 - reported below if it never succeeds
+            last_exc = exc
+        if time.monotonic() >= deadline:
+            raise LabError(f"timed out after {timeout:.0f} s waiting for {what}"
+                           + (f" (last error: {last_exc!r})" if last_exc else ""))
+        time.sleep(interval)
+
+
+def free_port_on(*addresses: str) -> int:
+    """A TCP port that is free on every one of `addresses` right now."""
+    for _ in range(50):
+        with socket.socket() as first:
+            first.bind((addresses[0], 0))
+            port = first.getsockname()[1]
+            try:
+                for address in addresses[1:]:
+                    with socket.socket() as s:
+                        s.bind((address, port))
+            except OSError:
+                continue
+            return port
+    raise LabError(f"no common free port on {addresses}")
+
+
+# -- processes ------------------------------------------------------------------------------
+
+def session_members(sid: int) -> list[int]:
+    """PIDs of the live processes in session `sid` (a session this lab created)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        state, session = fields[0], int(fields[3])
+        if session == sid and state != "Z":
+            found.append(int(entry))
+    return found
+
+
+def _exited_unreaped(process: subprocess.Popen, timeout: float) -> bool:
+    """Wait up to `timeout` for the leader to exit WITHOUT reaping it: while it is a zombie its
+    PID (which is also its session id) cannot be reused, so the session still names only ours."""
+    if process.returncode is not None:
+        return True
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            info = os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return True
+        if info is not None:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+
+
+def _signal_all(pids: Iterable[int], sig: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+def kill_session(process: subprocess.Popen, sig: int = signal.SIGKILL) -> list[int]:
+    """Send `sig` to the leader (started by us with start_new_session=True) and to every member
+    of its session, each by PID.  Returns the PIDs signalled."""
+    if process.returncode is not None:
+        return []
+    pids = sorted(set(session_members(process.pid)) | {process.pid})
+    _signal_all(pids, sig)
+    return pids
+
+
+def stop_process(process: subprocess.Popen | None, timeout: float = 20) -> None:
+    """SIGTERM the leader; SIGKILL it and its session if it does not exit in time; SIGKILL any
+    member of its session left behind (workers whose master died); then reap the leader."""
+    if process is None or process.returncode is not None:
+        return
+    _signal_all([process.pid], signal.SIGTERM)
+    if not _exited_unreaped(process, timeout):
+        kill_session(process, signal.SIGKILL)
+        _exited_unreaped(process, 10)
+    _signal_all([p for p in session_members(process.pid) if p != process.pid], signal.SIGKILL)
+    process.wait()
+
+
+# -- the database ---------------------------------------------------------------------------
+
+class LabCluster(Cluster):
+    """A PostgreSQL server of its own for the lab, optionally with server settings
+    (e.g. a small max_connections)."""
+
+    def __init__(self, settings: dict[str, str] | None = None) -> None:  # noqa: D107
+        self.base = world_traversable_tempdir("iw-pg-lab-")
+        self.pg = EmbeddedPostgres(base=self.base, port=free_port(), tcp_address="127.0.0.1",
+                                   settings=dict(settings or {}))
+        self.pg.start()
+        self.sql("postgres", f"ALTER USER maas PASSWORD '{DB_PASSWORD}'")
+
+
+# -- regions --------------------------------------------------------------------------------
+
+@dataclass
+class LabRegion(Region):
+    """A region "host": its own hostname (UTS namespace), loopback address and data directory."""
+
+    address: str = "127.0.0.1"
+    hostname: str = ""
+    workers: int = 1
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.address}:{self.port}/MAAS/"
+
+    @property
+    def logfile(self) -> Path:
+        return self.home / "regiond.log"
+
+    def log_text(self) -> str:
+        try:
+            return self.logfile.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    @property
+    def system_id(self) -> str:
+        return (self.home / "data" / "maas_id").read_text().strip()
+
+    def configure(self, **extra: Any) -> None:
+        self.write_config(listen_address=self.address, num_workers=self.workers, **extra)
+
+    def launch(self) -> subprocess.Popen:
+        """Start maas-regiond in its own session and UTS namespace; do not wait."""
+        require_unshare()
+        log = open(self.logfile, "ab")
+        try:
+            self.process = subprocess.Popen(
+                ["unshare", "--uts", "--", "sh", "-c", 'hostname "$1" && exec "$2"', "sh",
+                 self.hostname, str(BIN / "maas-regiond")],
+                env=self.command_env(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True)
+        finally:
+            log.close()
+        return self.process
+
+    def start(self, timeout: float = 90) -> None:
+        self.launch()
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        """Serving HTTP, and every worker process registered."""
+        deadline = time.monotonic() + timeout
+
+        def serving() -> bool:
+            if self.process.poll() is not None:
+                raise LabError(f"maas-regiond ({self.hostname}) exited with {self.process.returncode}: "
+                               f"{self.log_text()[-2000:]}")
+            return httpx.get(self.url + "api/2.0/version/", timeout=2).status_code == 200
+
+        wait_for(f"{self.hostname} to serve on {self.url}", serving, timeout)
+        wait_for(f"{self.hostname}'s {self.workers} worker(s) to register",
+                 lambda: self.live_processes() >= self.workers, max(deadline - time.monotonic(), 5))
+
+    def live_processes(self) -> int:
+        rows = self.sql("SELECT count(*) FROM region_process p JOIN node n ON n.id = p.node_id "
+                        "WHERE n.system_id = %s", (self.system_id,))
+        return rows[0][0]
+
+    def kill9(self) -> list[int]:
+        """`kill -9` the whole region: master and workers, each by PID.  Returns the PIDs."""
+        pids = kill_session(self.process, signal.SIGKILL)
+        _exited_unreaped(self.process, 10)
+        _signal_all(session_members(self.process.pid), signal.SIGKILL)  # anything forked meanwhile
+        self.process.wait(10)
+        return pids
+
+    def stop(self) -> None:
+        stop_process(self.process)
+
+    def rpc(self) -> dict:
+        return httpx.get(self.url + "rpc/", timeout=10).json()
+
+
+def make_regions(cluster: Cluster, count: int, *, workers: int = 2, dbname: str | None = None,
+                 addresses: Iterable[str] = REGION_ADDRESSES, port: int | None = None,
+                 prefix: str = "region") -> list[LabRegion]:
+    """`count` region hosts (configured, not started) sharing one database."""
+    dbname = dbname or cluster.new_database()
+    addresses = tuple(addresses)[:count]
+    port = port or free_port_on(*addresses)
+    regions = []
+    for i, address in zip(range(count), addresses):
+        home = world_traversable_tempdir(f"iw-{prefix}-{i}-")
+        r = LabRegion(cluster, dbname, port, home, address=address,
+                      hostname=f"{prefix}-{chr(ord('a') + i)}", workers=workers)
+        r.configure()
+        regions.append(r)
+    return regions
+
+
+def start_regions(regions: list[LabRegion], timeout: float = 120) -> str:
+    """Start the regions one after the other (the first migrates the database); create an admin
+    on the first and return its API key."""
+    for r in regions:
+        r.start(timeout)
+    key = regions[0].create_user("admin", admin=True).apikey or ""
+    for r in regions:
+        r.apikey = key
+    return key
+
+
+def cleanup_regions(regions: Iterable[LabRegion]) -> None:
+    for r in regions:
+        try:
+            r.stop()
+        finally:
+            shutil.rmtree(r.home, ignore_errors=True)
+
+
+def regiond_statuses(region: LabRegion) -> dict[str, tuple[str, str]]:
+    """hostname → (regiond status, status_info), as this region's API shows them
+    (`maas admin region-controllers read`: GET regioncontrollers/, each with its service_set)."""
+    response = region.client().get("regioncontrollers/")
+    if response.status_code != 200:
+        raise LabError(f"region-controllers read on {region.hostname}: {response.status_code} "
+                       f"{response.text[:200]}")
+    out = {}
+    for rc in response.json():
+        for svc in rc.get("service_set", []):
+            if svc["name"] == "regiond":
+                out[rc["hostname"]] = (svc["status"], svc.get("status_info", ""))
+    return out
+
+
+def rpc_hosts(document: dict) -> dict[str, set[tuple[str, int]]]:
+    """hostname → endpoints, from a `/MAAS/rpc/` document."""
+    out: dict[str, set[tuple[str, int]]] = {}
+    for key, endpoints in document["eventloops"].items():
+        host = key.rsplit(":pid=", 1)[0]
+        out.setdefault(host, set()).update((a, p) for a, p in endpoints)
+    return out
+
+
+# -- HAProxy --------------------------------------------------------------------------------
+
+def generated_haproxy_config(region: Region, *, bind: str, port: int, pidfile: Path,
+                             stats_socket: Path | None = None, extra: Iterable[str] = ()) -> str:
+    """What `maas-region ha haproxy-config` prints for the live regions (run as region's admin)."""
+    args = ["maas-region", "ha", "haproxy-config", "--bind", bind, "--port", str(port),
+            "--pidfile", str(pidfile)]
+    if stats_socket:
+        args += ["--stats-socket", str(stats_socket)]
+    return region.run(*args, *extra).stdout
+
+
+class HAProxy:
+    """A real haproxy in the foreground (`-db`), in its own session, stopped by its PID."""
+
+    def __init__(self, config: str, workdir: Path, *, bind: str, port: int,
+                 stats_socket: Path | None = None) -> None:
+        self.binary = require_haproxy()
+        self.workdir = workdir
+        self.cfg = workdir / "haproxy.cfg"
+        self.cfg.write_text(config)
+        self.bind, self.port = bind, port
+        self.stats_socket = stats_socket
+        self.process: subprocess.Popen | None = None
+        self.logfile = workdir / "haproxy.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.bind}:{self.port}/MAAS/"
+
+    def start(self, timeout: float = 20) -> None:
+        check = subprocess.run([self.binary, "-c", "-f", str(self.cfg)], capture_output=True, text=True)
+        if check.returncode != 0:
+            raise LabError(f"haproxy rejects the generated config: {check.stdout}{check.stderr}\n"
+                           f"{self.cfg.read_text()}")
+        log = open(self.logfile, "ab")
+        try:
+            self.process = subprocess.Popen([self.binary, "-f", str(self.cfg), "-db"], stdout=log,
+                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                            start_new_session=True)
+        finally:
+            log.close()
+
+        def listening() -> bool:
+            if self.process.poll() is not None:
+                raise LabError(f"haproxy exited with {self.process.returncode}: "
+                               f"{self.logfile.read_text(errors='replace')[-2000:]}")
+            with socket.create_connection((self.bind, self.port), timeout=1):
+                return True
+
+        wait_for(f"haproxy to listen on {self.bind}:{self.port}", listening, timeout)
+
+    def stop(self) -> None:
+        stop_process(self.process, timeout=10)
+
+    def servers(self) -> dict[str, str]:
+        """Backend server name → status (UP, DOWN, ...), from the stats socket."""
+        return {name: row["status"] for name, row in self.counters().items()
+                if name not in ("FRONTEND", "BACKEND")}
+
+    def wait_all_up(self, count: int, timeout: float = 20) -> dict[str, str]:
+        """Wait until `count` backends are fully UP (checked, not "UP 1/2": not yet checked)."""
+        return wait_for(f"{count} haproxy backends UP", lambda: (
+            (s := self.servers()) and sum(v == "UP" for v in s.values()) == count and s), timeout)
+
+    def counters(self) -> dict[str, dict[str, str]]:
+        """Rows of `show stat` (name → columns: stot, wretr, wredis, eresp, econ...)."""
+        if not self.stats_socket:
+            raise LabError("haproxy was configured without a stats socket")
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(5)
+            s.connect(str(self.stats_socket))
+            s.sendall(b"show stat\n")
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+        rows = csv.DictReader(io.StringIO(data.decode().lstrip("# ")))
+        return {r["svname"]: r for r in rows if r["pxname"] == "maas"}
+
+
+# -- client load ----------------------------------------------------------------------------
+
+@dataclass
+class Sample:
+    client: str
+    source: str
+    path: str
+    start: float
+    end: float
+    status: int | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and self.error is None
+
+
+@dataclass
+class Load:
+    """Clients bound to several loopback source addresses (HAProxy's `balance source` hashes by
+    source), each sending signed GETs one after the other as fast as answers come, until stopped."""
+
+    base: str  # http://host:port (the server root)
+    apikey: str
+    sources: tuple[str, ...] = CLIENT_SOURCES
+    paths: tuple[str, ...] = LOAD_PATHS
+    per_source: int = 1
+    timeout: float = 30.0
+    samples: list[Sample] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self) -> "Load":
+        for source in self.sources:
+            for n in range(self.per_source):
+                t = threading.Thread(target=self._client, args=(source, n), daemon=True,
+                                     name=f"load-{source}-{n}")
+                t.start()
+                self._threads.append(t)
+        return self
+
+    def stop(self) -> list[Sample]:
+        self._stop.set()
+        for t in self._threads:
+            t.join(self.timeout + 5)
+        return self.samples
+
+    def _client(self, source: str, n: int) -> None:
+        name = f"{source}#{n}"
+        transport = httpx.HTTPTransport(local_address=source, retries=0)
+        with httpx.Client(transport=transport, timeout=self.timeout) as http:
+            i = n
+            while not self._stop.is_set():
+                path = self.paths[i % len(self.paths)]
+                i += 1
+                t0 = time.monotonic()
+                try:
+                    r = http.get(f"{self.base}{API}{path}",
+                                 headers={"Authorization": plaintext_header(self.apikey)})
+                    sample = Sample(name, source, path, t0, time.monotonic(), r.status_code,
+                                    None if r.status_code == 200 else r.text[:200])
+                except httpx.HTTPError as exc:
+                    sample = Sample(name, source, path, t0, time.monotonic(), None, repr(exc))
+                with self._lock:
+                    self.samples.append(sample)
+
+
+def failures(samples: Iterable[Sample]) -> list[Sample]:
+    return [s for s in samples if not s.ok]
+
+
+def longest_stall(samples: list[Sample], since: float, until: float) -> float:
+    """The longest time any one client went without a successful answer within [since, until]:
+    the gap between consecutive successful completions (or the window's edges)."""
+    worst = 0.0
+    by_client: dict[str, list[float]] = {}
+    for s in samples:
+        if s.ok and since <= s.end <= until:
+            by_client.setdefault(s.client, []).append(s.end)
+    for ends in by_client.values():
+        ends.sort()
+        edges = [since, *ends]
+        worst = max(worst, max(b - a for a, b in zip(edges, edges[1:])))
+    return worst
+
+
+def rate(samples: Iterable[Sample], since: float, until: float) -> float:
+    n = sum(1 for s in samples if s.ok and since <= s.end <= until)
+    return n / max(until - since, 1e-9)
+
+
+def connect(cluster: Cluster, dbname: str, **kw: Any):  # noqa: ANN201
+    """A psycopg connection to the lab's database over the server's unix socket."""
+    import psycopg
+
+    return psycopg.connect(f"host={cluster.pg.socket_dir} port={cluster.pg.port} dbname={dbname} "
+                           "user=maas", **kw)
+
+
+def lab_tempdir(prefix: str) -> Path:
+    return Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+
+
+def _load_process_main(base: str, apikey: str, sources: tuple[str, ...], per_source: int,
+                       duration: float, results) -> None:  # noqa: ANN001 - a multiprocessing queue
+    load = Load(base, apikey, sources=sources, per_source=per_source).start()
+    time.sleep(duration)
+    results.put(load.stop())
+
+
+class ProcessLoad:
+    """`Load` spread over several client processes (one interpreter cannot keep many clients
+    busy), each with its own source addresses; runs for `duration` seconds.  The processes are
+    ours: stopped by PID if anything goes wrong."""
+
+    def __init__(self, base: str, apikey: str, *, sources: tuple[str, ...], processes: int,
+                 per_source: int, duration: float) -> None:
+        import multiprocessing
+
+        self.ctx = multiprocessing.get_context("spawn")
+        self.results = self.ctx.Queue()
+        self.duration = duration
+        groups = [sources[i::processes] for i in range(processes)]
+        self.procs = [self.ctx.Process(target=_load_process_main, daemon=True,
+                                       args=(base, apikey, g, per_source, duration, self.results))
+                      for g in groups if g]
+
+    def start(self) -> "ProcessLoad":
+        for p in self.procs:
+            p.start()
+        return self
+
+    def collect(self, timeout: float = 120) -> list[Sample]:
+        import queue
+
+        samples: list[Sample] = []
+        deadline = time.monotonic() + self.duration + timeout
+        for _ in self.procs:
+            try:
+                samples += self.results.get(timeout=max(deadline - time.monotonic(), 1))
+            except queue.Empty:
+                raise LabError("a load process did not report") from None
+        for p in self.procs:
+            p.join(10)
+        return samples
+
+    def stop(self) -> None:
+        for p in self.procs:
+            if p.pid is not None and p.exitcode is None:
+                p.kill()  # SIGKILL to that PID
+                p.join(5)

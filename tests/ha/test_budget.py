@@ -1,0 +1,96 @@
+"""The database connection budget against a real server with a small `max_connections`.
+
+Per worker process: POOL_SIZE (5) + change feed + singleton lock = 7; per region: workers × 7 + 1
+(the master during start-up).  A server with max_connections=20 and the default 3 superuser slots
+offers 17: one region of 1 worker (8) fits, a second of 2 workers (15) would make 23, so it is
+refused with one line naming the numbers; a second of 1 worker (8, total 16) fits.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from typing import Iterator
+
+import pytest
+
+from ironworks.region.ha import budget
+from tests.ha import lab
+from tests.ha.lab import LabCluster, LabRegion
+
+pytestmark = pytest.mark.slow
+
+ADDRESSES = ("127.0.0.17", "127.0.0.18", "127.0.0.19")
+
+
+@pytest.fixture(scope="module")
+def small_server() -> Iterator[LabCluster]:
+    c = LabCluster(settings={"max_connections": "20"})
+    try:
+        yield c
+    finally:
+        c.destroy()
+
+
+@pytest.fixture
+def regions(small_server: LabCluster) -> Iterator[list[LabRegion]]:
+    rs = lab.make_regions(small_server, 3, workers=1, addresses=ADDRESSES, prefix="budget")
+    try:
+        yield rs
+    finally:
+        lab.cleanup_regions(rs)
+
+
+def test_budget_numbers() -> None:
+    assert budget.PER_PROCESS == 7
+    assert budget.region_need(1) == 8
+    assert budget.region_need(2) == 15
+
+
+def test_region_exceeding_max_connections_is_refused_with_the_numbers(
+        small_server: LabCluster, regions: list[LabRegion]) -> None:
+    first, second, third = regions
+    assert small_server.sql("postgres", "SHOW max_connections") == [("20",)]
+    reserved = int(small_server.sql("postgres", "SHOW superuser_reserved_connections")[0][0])
+    first.start()  # needs 8 of 20 - reserved
+
+    second.workers = 2
+    second.configure()
+    process = second.launch()
+    try:
+        code = process.wait(90)
+    finally:
+        lab.stop_process(process)
+    output = second.log_text()
+    assert code == 1, output[-2000:]
+    refusals = [ln for ln in output.splitlines() if ln.startswith("maas-regiond:")]
+    assert len(refusals) == 1, output[-2000:]
+    message = refusals[0]
+    available = 20 - reserved
+    assert "database connection budget exceeded" in message
+    assert f"max_connections={20}" in message
+    assert f"allows {available} connections" in message
+    assert "need 8" in message and "needs 15" in message  # the live region, this one
+    assert f"raise max_connections to at least {8 + 15 + reserved}" in message
+    assert "Traceback" not in output
+    # Refused before registering: no node, no process rows.
+    assert first.sql("SELECT count(*) FROM node WHERE hostname = %s", (second.hostname,)) == [(0,)]
+
+    # `maas-region db-budget` prints the same numbers as a table (run with the refused host's
+    # configuration: it shows the live region and what this host would need).
+    table = second.run("maas-region", "db-budget").stdout
+    print(f"\n{message}\n{table}")
+    lines = table.strip().splitlines()
+    assert re.split(r"\s{2,}", lines[0].strip()) == ["region", "workers", "per process", "need"]
+    assert re.split(r"\s{2,}", lines[1].strip()) == [first.hostname, "1", "7", "8"]
+    assert lines[2].split()[-4:] == ["host)", "2", "7", "15"] and "(this host)" in lines[2]
+    assert lines[-1].startswith("total need: 23;")
+    assert "max_connections=20" in lines[-1] and f"available={available}" in lines[-1]
+    assert lines[-1].endswith("OVER BUDGET")
+
+    # A second region of one worker fits (8 + 8 = 16 <= 17).
+    third.start()
+    table = third.run("maas-region", "db-budget").stdout.strip().splitlines()
+    assert table[-1].startswith("total need: 16;") and table[-1].endswith("OK"), table
+    lab.wait_for("the first region's /MAAS/rpc/ to list both", lambda: set(
+        lab.rpc_hosts(first.rpc())) == {first.hostname, third.hostname}, 15)
