@@ -103,6 +103,11 @@ def test_create_as_python_libmaas_does(api: APIClient, region: Region) -> None:
     assert stored == {"power_on_uri": "http://pdu/on", "power_off_uri": "http://pdu/off"}
 
 
+def test_subarchitecture_completes_a_bare_architecture(api: APIClient) -> None:
+    assert create(api, architecture="amd64", subarchitecture="hwe-22.04").json()["architecture"] == "amd64/hwe-22.04"
+    assert create(api, architecture="arm64/generic", subarchitecture="generic").json()["architecture"] == "arm64/generic"
+
+
 def test_generated_hostnames_are_unique(api: APIClient) -> None:
     names = {create(api).json()["hostname"] for _ in range(5)}
     assert len(names) == 5
@@ -138,6 +143,9 @@ INVALID = [
     ({"power_type": "redfish", "power_parameters": "[1, 2]"}, "power_parameters", "must be a JSON object"),
     ({"power_parameters_power_address": "10.0.0.1"}, "power_parameters", "without a power type"),
     ({"min_hwe_kernel": "linux-99"}, "min_hwe_kernel", "is not a valid kernel"),
+    ({"architecture": "amd64", "subarchitecture": "nonsense"}, "architecture", "is not a valid architecture"),
+    ({"architecture": "amd64/generic", "subarchitecture": "hwe-22.04"}, "subarchitecture",
+     "already names sub-architecture 'generic'"),
 ]
 
 

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from ironworks.region.api.errors import ValidationFailed
-from ironworks.region.api.render_node import render_nodes
+from ironworks.region.api.render_node import render_nodes, render_nodes_json
 from ironworks.region.services.architectures import normalise_architecture
 from ironworks.region.services.hostnames import candidate
 from ironworks.region.services.nodes import NODE_FIELDS, NodeData
@@ -42,7 +42,11 @@ def subnet_row(subnet_id: int, cidr: str, vlan_id: int) -> dict:
 
 def iface(iface_id: int, node_id: int, vlan_id: int | None, params: str = "{}") -> tuple:
     return (iface_id, node_id, f"eth{iface_id}", "physical", f"00:00:00:00:00:{iface_id:02x}", True,
-            vlan_id, params)
+            vlan_id, params, None, None, None, None)
+
+
+def addr(addr_id: int, alloc_type: str, subnet_id: int | None, ip: str | None) -> tuple:
+    return (0, 0, "", "", "", True, None, "{}", addr_id, alloc_type, subnet_id, ip)
 
 
 def data(**kw: object) -> NodeData:
@@ -58,7 +62,7 @@ def data(**kw: object) -> NodeData:
 def test_shared_nested_objects_are_built_once() -> None:
     d = data(nodes=[node(1), node(2)],
              interfaces={1: [iface(1, 1, 10)], 2: [iface(2, 2, 10)]},
-             addresses={1: [(1, "sticky", 5, "10.0.0.1")], 2: [(2, "auto", 5, "10.0.0.2")]},
+             addresses={1: [addr(1, "sticky", 5, "10.0.0.1")], 2: [addr(2, "auto", 5, "10.0.0.2")]},
              vlans={10: vlan_row(10, 0)}, subnets={5: subnet_row(5, "10.0.0.0/24", 10)})
     a, b = render_nodes(d, "machines")
     assert a["interface_set"][0]["vlan"] is b["interface_set"][0]["vlan"]
@@ -69,12 +73,14 @@ def test_shared_nested_objects_are_built_once() -> None:
     assert a["ip_addresses"] == ["10.0.0.1"]
     decoded = orjson.loads(orjson.dumps([a, b]))
     assert decoded[1]["interface_set"][0]["vlan"]["name"] == "untagged"
+    # The serialised form (shared objects spliced in as fragments) is the same JSON.
+    assert orjson.loads(render_nodes_json(d, "machines")) == decoded
 
 
 def test_link_modes_and_discovered_addresses() -> None:
     d = data(nodes=[node(1)], interfaces={1: [iface(1, 1, None), iface(2, 1, None)]},
-             addresses={1: [(1, "dhcp", None, None), (2, "discovered", None, "192.168.1.50")],
-                        2: [(3, "link_up", None, None)]})
+             addresses={1: [addr(1, "dhcp", None, None), addr(2, "discovered", None, "192.168.1.50")],
+                        2: [addr(3, "link_up", None, None)]})
     (n,) = render_nodes(d, "machines")
     assert n["interface_set"][0]["links"] == [
         {"id": 1, "mode": "dhcp", "subnet": None, "ip_address": "192.168.1.50"}]

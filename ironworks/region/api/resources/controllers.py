@@ -7,11 +7,13 @@ reads, edits and deletes them.  Their JSON adds `service_set` from the service t
 from __future__ import annotations
 
 from pydantic import Field
+from starlette.responses import Response
 
 from ironworks.region.api.context import Call
+from ironworks.region.api.dispatch import JSON_TYPE
 from ironworks.region.api.fields import Bool
 from ironworks.region.api.operations import Form, Handler
-from ironworks.region.api.render_node import render_nodes, render_one
+from ironworks.region.api.render_node import render_nodes_json, render_one
 from ironworks.region.api.resources.machines import NodeRead, PowerFields, Ref
 from ironworks.region.services import controllers as svc
 from ironworks.region.services import node_edit, nodes
@@ -33,12 +35,14 @@ class ControllerUpdate(PowerFields):
 
 
 class RackDelete(Form):
-    force: Bool = Field(default=False, description="Delete even if DHCP would turn off on a VLAN that only this rack controller serves.")
+    force: Bool = Field(default=False, description="Delete even if DHCP would turn off on a VLAN that "
+                                                   "only this rack controller serves.")
 
 
-async def _list(call: Call, form: NodeRead, kind: tuple) -> list[dict]:
+async def _list(call: Call, form: NodeRead, kind: tuple) -> Response:
     types, _, collection = kind
-    return render_nodes(await nodes.fetch_nodes(call.conn, types, form.node_filter(), services=True), collection)
+    data = await nodes.fetch_nodes(call.conn, types, form.node_filter(), services=True)
+    return Response(render_nodes_json(data, collection), media_type=JSON_TYPE)
 
 
 async def _read(call: Call, kind: tuple) -> dict:
@@ -54,7 +58,7 @@ async def _update(call: Call, form: ControllerUpdate, kind: tuple) -> dict:
 
 
 @racks.action("read", form=NodeRead)
-async def list_racks(call: Call, form: NodeRead) -> list[dict]:
+async def list_racks(call: Call, form: NodeRead) -> Response:
     """List rack controllers (filters as for machines)."""
     return await _list(call, form, RACK)
 
@@ -83,7 +87,7 @@ async def delete_rack(call: Call, form: RackDelete) -> None:
 
 
 @regions.action("read", form=NodeRead)
-async def list_regions(call: Call, form: NodeRead) -> list[dict]:
+async def list_regions(call: Call, form: NodeRead) -> Response:
     """List region controllers (filters as for machines)."""
     return await _list(call, form, REGION)
 

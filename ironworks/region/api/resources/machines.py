@@ -10,13 +10,15 @@ from typing import Annotated, Any
 
 import orjson
 from pydantic import AfterValidator, BeforeValidator, Field
+from starlette.responses import Response
 
 from ironworks.region.api.body import Params
 from ironworks.region.api.context import Call
+from ironworks.region.api.dispatch import JSON_TYPE
 from ironworks.region.api.errors import ValidationFailed
 from ironworks.region.api.fields import MAC, Bool, Hostname
 from ironworks.region.api.operations import Form, Handler
-from ironworks.region.api.render_node import render_nodes, render_one
+from ironworks.region.api.render_node import render_nodes_json, render_one
 from ironworks.region.services import node_edit, nodes
 from ironworks.region.services.architectures import KNOWN_ARCHITECTURES
 from ironworks.region.services.power_types import choices_text
@@ -62,7 +64,8 @@ class NodeRead(Form):
     zone: str | None = Field(default=None, description="Only nodes in this zone.")
     pool: str | None = Field(default=None, description="Only nodes in this resource pool.")
     domain: str | None = Field(default=None, description="Only nodes in this domain.")
-    arch: list[str] = Field(default_factory=list, description="Only nodes with this architecture, e.g. amd64 or amd64/generic (repeatable).")
+    arch: list[str] = Field(default_factory=list, description="Only nodes with this architecture, "
+                            "e.g. amd64 or amd64/generic (repeatable).")
     status: str | None = Field(default=None, description="Only nodes with this status, e.g. new, ready, deployed.")
     owner: str | None = Field(default=None, description="Only nodes owned by this user.")
 
@@ -107,7 +110,8 @@ class PowerFields(Form):
 class MachineCreate(PowerFields):
     architecture: str = Field(description=f"The architecture, e.g. amd64/generic (a bare amd64 means "
                                           f"amd64/generic). Known: {', '.join(KNOWN_ARCHITECTURES)}.")
-    mac_addresses: list[MAC] = Field(min_length=1, description="The MAC addresses of the machine's network interfaces (repeat for each, at least one).")
+    mac_addresses: list[MAC] = Field(min_length=1, description="The MAC addresses of the machine's "
+                                     "network interfaces (repeat for each, at least one).")
     hostname: Annotated[Hostname | None, BeforeValidator(_blank_none)] = Field(
         default=None, description="A hostname; if not given, a name such as crisp-hare is generated.")
     domain: Ref | None = Field(default=None, description="The domain (name or id); the default domain if not given.")
@@ -115,6 +119,19 @@ class MachineCreate(PowerFields):
     zone: Ref | None = Field(default=None, description="The zone; 'default' if not given.")
     pool: Ref | None = Field(default=None, description="The resource pool (name or id); 'default' if not given.")
     min_hwe_kernel: str | None = Field(default=None, description="The minimum kernel, e.g. hwe-22.04.")
+    subarchitecture: str | None = Field(default=None, description="A sub-architecture (e.g. generic), "
+                                        "when architecture names only the architecture (python-libmaas).")
+
+    def full_architecture(self) -> str:
+        arch = self.architecture.strip()
+        if self.subarchitecture and self.subarchitecture.strip():
+            sub = self.subarchitecture.strip()
+            if "/" in arch and arch.split("/", 1)[1] != sub:
+                raise ValidationFailed.field(
+                    "subarchitecture", f"'{arch}' already names sub-architecture '{arch.split('/', 1)[1]}', "
+                                       f"not '{sub}'.")
+            arch = f"{arch.split('/', 1)[0]}/{sub}"
+        return arch
 
 
 class MachineUpdate(PowerFields):
@@ -126,7 +143,8 @@ class MachineUpdate(PowerFields):
     architecture: str | None = Field(default=None, description="The architecture, e.g. amd64/generic.")
     cpu_count: Count | None = Field(default=None, description="The number of CPUs.")
     memory: Count | None = Field(default=None, description="The amount of memory, in MiB.")
-    min_hwe_kernel: str | None = Field(default=None, description="The minimum kernel, e.g. hwe-22.04 (blank clears it).")
+    min_hwe_kernel: str | None = Field(default=None,
+                                       description="The minimum kernel, e.g. hwe-22.04 (blank clears it).")
 
 
 async def _render(call: Call, system_id: str) -> dict:
@@ -134,13 +152,13 @@ async def _render(call: Call, system_id: str) -> dict:
 
 
 @machines.action("read", form=NodeRead)
-async def list_machines(call: Call, form: NodeRead) -> list[dict]:
+async def list_machines(call: Call, form: NodeRead) -> Response:
     """List machines.
 
     Filters of the same name are alternatives; different filters must all match.
     """
     data = await nodes.fetch_nodes(call.conn, nodes.MACHINE_TYPES, form.node_filter())
-    return render_nodes(data, "machines")
+    return Response(render_nodes_json(data, "machines"), media_type=JSON_TYPE)
 
 
 @machines.action("create", form=MachineCreate, admin=True)
@@ -150,6 +168,7 @@ async def create_machine(call: Call, form: MachineCreate) -> dict:
     It is created in status New, with one physical interface per MAC address.
     """
     edit = form.edit(call)
+    edit.architecture = form.full_architecture()
     system_id = await node_edit.create_machine(call.conn, edit, form.mac_addresses)
     return await _render(call, system_id)
 
