@@ -31,6 +31,10 @@ log = logging.getLogger("ironworks.api")
 
 JSON_TYPE = "application/json; charset=utf-8"
 QUERY_COUNT_HEADER = "X-Ironworks-Queries"
+# Retry-After for a request that met no writable database (a PostgreSQL failover in progress).
+# Regions write again within a second or two of a standby's promotion (tests/ha/
+# test_pg_failover.py), so a longer hint would only make well-behaved clients stall.
+DATABASE_RETRY_AFTER_S = 2
 
 
 def json_response(data: Any, status: int = 200) -> Response:
@@ -71,6 +75,12 @@ def database_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, (sa_exc.DBAPIError,)) and bool(getattr(exc, "connection_invalidated", False))
 
 
+def database_unavailable_error() -> ServiceUnavailable:
+    error = ServiceUnavailable("The database is unavailable; retry shortly.")
+    error.headers = {"Retry-After": str(DATABASE_RETRY_AFTER_S)}
+    return error
+
+
 def choose_action(handler: Handler, method: str, op: str | None) -> Action:
     action = handler.actions.get((method, op))
     if action:
@@ -97,7 +107,7 @@ async def dispatch(handler: Handler, request: Request, engine: AsyncEngine) -> R
     except Exception as exc:  # the last line of defence: never a traceback to the client
         if database_unavailable(exc):
             log.warning("database unavailable during %s %s: %s", method, request.url.path, exc)
-            return error_response(ServiceUnavailable("The database is unavailable; retry shortly."))
+            return error_response(database_unavailable_error())
         if isinstance(exc, sa_exc.DataError):
             return error_response(BadRequest(f"Invalid value: {str(exc.orig).splitlines()[0]}"))
         log.exception("unhandled error in %s %s", method, request.url.path)
