@@ -6,7 +6,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ironworks.region.api.body import parse_body
-from ironworks.region.api.dispatch import database_unavailable, json_response, text_response
+from ironworks.region.api.dispatch import (
+    database_unavailable,
+    database_unavailable_error,
+    error_response,
+    json_response,
+    text_response,
+)
 from ironworks.region.api.errors import APIError
 from ironworks.region.services import users as svc
 
@@ -26,6 +32,6 @@ async def authenticate(request: Request) -> Response:
             token = await svc.token_for_consumer(conn, user["id"], consumer)
     except Exception as exc:
         if database_unavailable(exc):
-            return text_response("The database is unavailable; retry shortly.", 503, {"Retry-After": "10"})
+            return error_response(database_unavailable_error())
         raise
     return json_response({**token, "name": consumer})
