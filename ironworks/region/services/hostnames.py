@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy import String, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -52,9 +52,10 @@ async def generate_hostname(conn: AsyncConnection) -> str:
     """A generated hostname no node uses yet."""
     for attempt in range(8):
         names = list(dict.fromkeys(candidate(suffix=attempt >= 4) for _ in range(_BATCH)))
+        # Case-insensitively, as hostname uniqueness is checked (DNS names ignore case).
         taken = set((await conn.execute(
-            select(t.node.c.hostname).where(
-                t.node.c.hostname == any_(bindparam("names", names, type_=ARRAY(String))))
+            select(func.lower(t.node.c.hostname)).where(
+                func.lower(t.node.c.hostname) == any_(bindparam("names", names, type_=ARRAY(String))))
         )).scalars())
         free = [n for n in names if n not in taken]
         if free:
