@@ -24,7 +24,7 @@ from ironworks.db.connect import Target, check_reachable, database_for
 from ironworks.db.migrate import migrate
 from ironworks.region import identity
 from ironworks.db.connect import async_engine
-from ironworks.region.ha import budget
+from ironworks.region.ha import budget, wire
 from ironworks.region.services import processes, regions
 
 log = logging.getLogger("maas-regiond")
@@ -95,6 +95,9 @@ def serve(argv: list[str] | None = None) -> int:
                 workers=config.num_workers if config.num_workers > 1 else None,
                 log_level=args.log_level.lower(), access_log=False, proxy_headers=False,
                 timeout_graceful_shutdown=5,
+                # each answer in one write: a region killed mid-answer leaves HAProxy nothing
+                # half-sent, so it can re-send the request to another region (ha/wire.py)
+                http=wire.HTTP_PROTOCOL,
             )
         finally:
             asyncio.run(_with_connection(target, lambda conn: regions.mark_stopped(conn, system_id)))

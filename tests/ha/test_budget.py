@@ -9,7 +9,6 @@ refused with one line naming the numbers; a second of 1 worker (8, total 16) fit
 from __future__ import annotations
 
 import re
-import shutil
 from typing import Iterator
 
 import pytest
