@@ -5,10 +5,8 @@ from __future__ import annotations
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 

@@ -6,7 +6,6 @@ Every failure is one line on stderr and a non-zero exit; no tracebacks.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import socket
 import sys
@@ -16,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.common import config as cfg
 from ironworks.common.config import ConfigError, Paths
-from ironworks.db.connect import Target, async_engine, check_reachable, database_for
+from ironworks.db.connect import check_reachable, database_for, run_in_transaction
 from ironworks.db.migrate import migrate
 from ironworks.region.api.errors import APIError
 from ironworks.region import identity
@@ -42,16 +41,7 @@ def _in_database(work: Callable[[AsyncConnection], Awaitable[Any]], *, migrate_f
         check_reachable(target)
         if migrate_first:
             migrate(target)
-        return asyncio.run(_run(target, work))
-
-
-async def _run(target: Target, work: Callable[[AsyncConnection], Awaitable[Any]]) -> Any:
-    engine = async_engine(target, pool_size=1)
-    try:
-        async with engine.begin() as conn:
-            return await work(conn)
-    finally:
-        await engine.dispose()
+        return run_in_transaction(target, work)
 
 
 def cmd_local_config_set(args: argparse.Namespace) -> None:

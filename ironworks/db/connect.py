@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Awaitable, Callable, Iterator, TypeVar
 
 import psycopg
 from psycopg.conninfo import make_conninfo
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from ironworks.common.config import ConfigError, RegionConfig
 from ironworks.db.embedded import EmbeddedPostgres
+
+T = TypeVar("T")
 
 CONNECT_TIMEOUT_S = 3
 # Connections each region worker process keeps for requests; the dedicated sessions (change
@@ -121,6 +124,21 @@ def _count_statements(engine: Engine) -> None:
     def _count(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
         info = conn.connection.info
         info["statements"] = info.get("statements", 0) + 1
+
+
+def run_in_transaction(target: Target, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """Run `work` in one transaction on a one-connection engine (for commands and start-up,
+    outside any event loop)."""
+
+    async def run() -> T:
+        engine = async_engine(target, pool_size=1)
+        try:
+            async with engine.begin() as conn:
+                return await work(conn)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
 
 
 @contextlib.contextmanager

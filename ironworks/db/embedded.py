@@ -201,9 +201,6 @@ class EmbeddedPostgres:
         exists = self._run(args + [f"SELECT 1 FROM pg_database WHERE datname = '{name}'"])
         if exists.stdout.strip() == "1":
             return
-        psql_bin = find_bindir() / "psql"
-        if not psql_bin.exists():
-            raise ConfigError("psql was not found next to initdb")
         sql = f'CREATE DATABASE "{name}"' + (f' OWNER "{owner}"' if owner else "")
         result = self._run(args + [sql])
         if result.returncode != 0:

@@ -9,7 +9,6 @@ stop, the region marks itself off, and an embedded database is stopped.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import signal
@@ -20,23 +19,13 @@ from pathlib import Path
 import uvicorn
 
 from ironworks.common.config import ConfigError, Paths, load
-from ironworks.db.connect import Target, check_reachable, database_for
+from ironworks.db.connect import Target, check_reachable, database_for, run_in_transaction
 from ironworks.db.migrate import migrate
 from ironworks.region import identity
-from ironworks.db.connect import async_engine
 from ironworks.region.ha import budget, wire
 from ironworks.region.services import processes, regions
 
 log = logging.getLogger("maas-regiond")
-
-
-async def _with_connection(target: Target, work):  # noqa: ANN001, ANN202
-    engine = async_engine(target, pool_size=1)
-    try:
-        async with engine.begin() as conn:
-            return await work(conn)
-    finally:
-        await engine.dispose()
 
 
 def check_budget(target: Target, data_dir: Path, workers: int) -> None:
@@ -46,7 +35,7 @@ def check_budget(target: Target, data_dir: Path, workers: int) -> None:
         own = await processes.node_id_of(conn, identity.read(data_dir) or "")
         return (await budget.read_server(conn), await budget.live_regions(conn, own))
 
-    server, others = asyncio.run(_with_connection(target, work))
+    server, others = run_in_transaction(target, work)
     verdict = budget.check(server, others, budget.RegionNeed(socket.gethostname(), workers))
     if not verdict.ok:
         raise ConfigError(verdict.message)
@@ -54,8 +43,8 @@ def check_budget(target: Target, data_dir: Path, workers: int) -> None:
 
 
 def register(target: Target, data_dir: Path) -> str:
-    system_id = asyncio.run(_with_connection(
-        target, lambda conn: regions.register_region(conn, socket.gethostname(), identity.read(data_dir))))
+    system_id = run_in_transaction(
+        target, lambda conn: regions.register_region(conn, socket.gethostname(), identity.read(data_dir)))
     identity.write(data_dir, system_id)
     return system_id
 
@@ -100,7 +89,7 @@ def serve(argv: list[str] | None = None) -> int:
                 http=wire.HTTP_PROTOCOL,
             )
         finally:
-            asyncio.run(_with_connection(target, lambda conn: regions.mark_stopped(conn, system_id)))
+            run_in_transaction(target, lambda conn: regions.mark_stopped(conn, system_id))
     return 0
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.db import tables as t
 from ironworks.region.api.errors import BadRequest, NotFound, ValidationFailed
+from ironworks.region.services.names import ensure_name_free
 
 _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", re.IGNORECASE)
 MAX_TTL = 604800  # one week, MAAS's bound
@@ -61,11 +62,7 @@ async def default_domain_id(conn: AsyncConnection) -> int:
 
 async def _check_free(conn: AsyncConnection, name: str, exclude_id: int | None = None) -> None:
     # DNS names are case-insensitive: `Example.com` and `example.com` are the same domain.
-    query = select(func.count()).where(func.lower(t.domain.c.name) == name.lower())
-    if exclude_id is not None:
-        query = query.where(t.domain.c.id != exclude_id)
-    if await conn.scalar(query):
-        raise ValidationFailed.field("name", f"A domain named '{name}' already exists.")
+    await ensure_name_free(conn, t.domain, name, "domain", exclude_id, ignore_case=True)
 
 
 async def create_domain(conn: AsyncConnection, name: str, authoritative: bool, ttl: int | None) -> dict:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.db import tables as t
 from ironworks.region.api.errors import BadRequest, ValidationFailed
+from ironworks.region.services.names import ensure_name_free
 from ironworks.region.services.network import DEFAULT_FABRIC_ID, check_name, load_vlans
 from ironworks.region.services.vlans import vlans_in_use
 
@@ -37,11 +38,7 @@ async def _check_name(conn: AsyncConnection, name: str, fabric_id: int | None) -
     if default and int(default.group(1)) != fabric_id:
         # fabric-N is what fabric N is called when created without a name.
         raise ValidationFailed.field("name", f"'{name}' is reserved for the fabric with id {default.group(1)}.")
-    query = select(func.count()).where(t.fabric.c.name == name)
-    if fabric_id is not None:
-        query = query.where(t.fabric.c.id != fabric_id)
-    if await conn.scalar(query):
-        raise ValidationFailed.field("name", f"A fabric named '{name}' already exists.")
+    await ensure_name_free(conn, t.fabric, name, "fabric", fabric_id)
     return name
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.db import tables as t
 from ironworks.region.api.errors import BadRequest, NotFound, ValidationFailed
+from ironworks.region.services.names import ensure_name_free
 from ironworks.region.services.nodetypes import NodeType
 
 DEFAULT_POOL_ID = 0
@@ -51,11 +52,7 @@ async def pool_id(conn: AsyncConnection, ref: str, field: str = "pool") -> int:
 
 
 async def _check_free(conn: AsyncConnection, name: str, exclude_id: int | None = None) -> None:
-    query = select(func.count()).where(t.resource_pool.c.name == name)
-    if exclude_id is not None:
-        query = query.where(t.resource_pool.c.id != exclude_id)
-    if await conn.scalar(query):
-        raise ValidationFailed.field("name", f"A resource pool named '{name}' already exists.")
+    await ensure_name_free(conn, t.resource_pool, name, "resource pool", exclude_id)
 
 
 async def create_pool(conn: AsyncConnection, name: str, description: str) -> dict:

@@ -49,7 +49,7 @@ async def notify(conn: AsyncConnection) -> None:
     await conn.execute(select(func.pg_notify(CHANNEL, "")))
 
 
-async def reap_and_update(conn: AsyncConnection, own_node_id: int, own_pid: int | None = None) -> list[str]:
+async def reap_and_update(conn: AsyncConnection, own_node_id: int, own_pid: int) -> list[str]:
     """Reap processes silent for more than DEAD_AFTER_S, then set every region's `regiond`
     status from the processes left (all of them fresh).  Returns reaped descriptions.
 
@@ -58,12 +58,8 @@ async def reap_and_update(conn: AsyncConnection, own_node_id: int, own_pid: int 
     its own heartbeat is (a region must not fence itself on its own late heartbeat).  Its
     region's *other* processes are reaped like anyone's: a worker killed while its region holds
     the singleton must not count as running forever.  A sibling that was only stalled finds its
-    row gone at its next heartbeat and registers again.  Without `own_pid`, the caller's whole
-    region is spared (its stale rows then wait for another region's pass)."""
-    if own_pid is None:
-        spared = t.region_process.c.node_id == own_node_id
-    else:
-        spared = and_(t.region_process.c.node_id == own_node_id, t.region_process.c.pid == own_pid)
+    row gone at its next heartbeat and registers again."""
+    spared = and_(t.region_process.c.node_id == own_node_id, t.region_process.c.pid == own_pid)
     reaped = (await conn.execute(
         delete(t.region_process)
         .where(t.region_process.c.updated < _stale, not_(spared))
@@ -81,7 +77,7 @@ async def reap_and_update(conn: AsyncConnection, own_node_id: int, own_pid: int 
     )).all()
     for row in counts:
         live = row.live
-        if row.id == own_node_id and own_pid is not None:
+        if row.id == own_node_id:
             live = max(live, 1)  # this very process is running (even if its row was reaped)
         if row.status == "off" and live == 0:
             continue  # stopped cleanly: stays "off", not "dead"

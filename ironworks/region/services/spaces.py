@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.db import tables as t
 from ironworks.region.api.errors import ValidationFailed
+from ironworks.region.services.names import ensure_name_free
 from ironworks.region.services.network import check_name, load_vlans
 
 _DEFAULT_NAME = re.compile(r"^space-(\d+)$")
@@ -45,11 +46,7 @@ async def _check_name(conn: AsyncConnection, name: str, space_id: int | None) ->
     default = _DEFAULT_NAME.match(name)
     if default and int(default.group(1)) != space_id:
         raise ValidationFailed.field("name", f"'{name}' is reserved for the space with id {default.group(1)}.")
-    query = select(func.count()).where(t.space.c.name == name)
-    if space_id is not None:
-        query = query.where(t.space.c.id != space_id)
-    if await conn.scalar(query):
-        raise ValidationFailed.field("name", f"A space named '{name}' already exists.")
+    await ensure_name_free(conn, t.space, name, "space", space_id)
     return name
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ironworks.db import tables as t
 from ironworks.region.api.errors import BadRequest, NotFound, ValidationFailed
 from ironworks.region.services import ipam
+from ironworks.region.services.names import ensure_name_free
 from ironworks.region.services.network import (
     DEFAULT_FABRIC_ID,
     as_int,
@@ -47,11 +48,7 @@ async def _check_name(conn: AsyncConnection, name: str, subnet_id: int | None) -
     if not name or name.isdigit():
         raise ValidationFailed.field("name", f"'{name}' is not a valid subnet name: it must not be blank "
                                              "or just a number (numbers are ids).")
-    query = select(t.subnet.c.id).where(t.subnet.c.name == name)
-    if subnet_id is not None:
-        query = query.where(t.subnet.c.id != subnet_id)
-    if await conn.scalar(query):
-        raise ValidationFailed.field("name", f"A subnet named '{name}' already exists.")
+    await ensure_name_free(conn, t.subnet, name, "subnet", subnet_id)
     return name
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.db import tables as t
 from ironworks.region.api.errors import BadRequest, NotFound, ValidationFailed
+from ironworks.region.services.names import ensure_name_free
 
 DEFAULT_ZONE_ID = 1
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
@@ -43,11 +44,7 @@ async def zone_id(conn: AsyncConnection, name: str, field: str = "zone") -> int:
 
 
 async def _check_free(conn: AsyncConnection, name: str, exclude_id: int | None = None) -> None:
-    query = select(func.count()).where(t.zone.c.name == name)
-    if exclude_id is not None:
-        query = query.where(t.zone.c.id != exclude_id)
-    if await conn.scalar(query):
-        raise ValidationFailed.field("name", f"A zone named '{name}' already exists.")
+    await ensure_name_free(conn, t.zone, name, "zone", exclude_id)
 
 
 async def create_zone(conn: AsyncConnection, name: str, description: str) -> dict:

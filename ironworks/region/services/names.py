@@ -1,0 +1,20 @@
+"""Rules shared by every named object (zones, pools, domains, fabrics, spaces, subnets)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Table, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ironworks.region.api.errors import ValidationFailed
+
+
+async def ensure_name_free(conn: AsyncConnection, table: Table, name: str, label: str,
+                           exclude_id: int | None = None, *, ignore_case: bool = False) -> None:
+    """400 on `name` when another row of `table` (not `exclude_id`) already has that name."""
+    column = table.c.name
+    same = func.lower(column) == name.lower() if ignore_case else column == name
+    query = select(func.count()).select_from(table).where(same)
+    if exclude_id is not None:
+        query = query.where(table.c.id != exclude_id)
+    if await conn.scalar(query):
+        raise ValidationFailed.field("name", f"A {label} named '{name}' already exists.")
