@@ -47,7 +47,11 @@ class Cluster:
         self.base = world_traversable_tempdir("iw-pg-")
         self.pg = EmbeddedPostgres(base=self.base, port=free_port(), tcp_address="127.0.0.1")
         self.pg.start()
-        self.sql("postgres", f"ALTER USER maas PASSWORD '{DB_PASSWORD}'")
+        try:
+            self.sql("postgres", f"ALTER USER maas PASSWORD '{DB_PASSWORD}'")
+        except BaseException:
+            self.destroy()  # the fixture never got the cluster, so it cannot clean it up
+            raise
 
     def dsn(self, dbname: str) -> str:
         return (f"host=127.0.0.1 port={self.pg.port} dbname={dbname} user=maas "
