@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ironworks.db import tables as t
 from ironworks.region.api.errors import BadRequest
 from ironworks.region.services import nodes
-from ironworks.region.services.nodetypes import NodeType
+from ironworks.region.services.nodetypes import RACK_TYPES, REGION_TYPES, NodeType
 from ironworks.region.services.rack_removal import VlanRoles, plan_rack_removal, refusal_message
 
 RACK_SERVICES = ("rackd", "tftp", "http", "dhcpd", "dhcpd6", "ntp_rack", "proxy_rack",
@@ -36,7 +36,7 @@ async def _vlan_roles(conn: AsyncConnection, rack_id: int) -> list[VlanRoles]:
         for vlan_id, node_id in await conn.execute(
             select(t.interface.c.vlan_id, t.node.c.id).distinct()
             .select_from(t.interface.join(t.node, t.node.c.id == t.interface.c.node_id))
-            .where(t.node.c.node_type.in_(nodes.RACK_TYPES), t.node.c.id != rack_id,
+            .where(t.node.c.node_type.in_(RACK_TYPES), t.node.c.id != rack_id,
                    t.interface.c.vlan_id.in_([r.id for r in rows]))
             .order_by(t.interface.c.vlan_id, t.node.c.id)
         ):
@@ -46,7 +46,7 @@ async def _vlan_roles(conn: AsyncConnection, rack_id: int) -> list[VlanRoles]:
 
 
 async def delete_rack(conn: AsyncConnection, system_id: str, force: bool) -> None:
-    rack = await nodes.get_node(conn, system_id, nodes.RACK_TYPES, "RackController")
+    rack = await nodes.get_node(conn, system_id, RACK_TYPES, "RackController")
     plan = plan_rack_removal(rack.id, await _vlan_roles(conn, rack.id))
     if plan.blocked and not force:
         raise BadRequest(refusal_message(rack.hostname, plan))
@@ -63,7 +63,7 @@ async def delete_rack(conn: AsyncConnection, system_id: str, force: bool) -> Non
 
 
 async def delete_region(conn: AsyncConnection, system_id: str) -> None:
-    region = await nodes.get_node(conn, system_id, nodes.REGION_TYPES, "RegionController")
+    region = await nodes.get_node(conn, system_id, REGION_TYPES, "RegionController")
     status = await conn.scalar(select(t.service.c.status).where(
         t.service.c.node_id == region.id, t.service.c.name == "regiond"))
     if status in ("running", "degraded"):  # degraded: some of its processes still run

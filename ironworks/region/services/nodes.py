@@ -25,8 +25,6 @@ from ironworks.region.services import domains, pools, zones
 from ironworks.region.services.nodetypes import STATUS_NAMES
 
 MACHINE_TYPES = (0,)
-RACK_TYPES = (2, 4)
-REGION_TYPES = (3, 4)
 
 # The `status` filter takes MAAS's lower-case status names (`new`, `ready`, `failed_testing`...).
 STATUS_BY_NAME: dict[str, int] = {

@@ -17,6 +17,7 @@ from ironworks.region.api.render_node import render_nodes_json, render_one
 from ironworks.region.api.resources.machines import NodeRead, PowerFields, Ref
 from ironworks.region.services import controllers as svc
 from ironworks.region.services import node_edit, nodes
+from ironworks.region.services.nodetypes import RACK_TYPES, REGION_TYPES
 
 racks = Handler("RackControllersHandler", "rackcontrollers/", "Manage the rack controllers of this MAAS.")
 rack = Handler("RackControllerHandler", "rackcontrollers/{system_id}/", "Manage an individual rack controller.")
@@ -24,8 +25,8 @@ regions = Handler("RegionControllersHandler", "regioncontrollers/", "Manage the 
 region = Handler("RegionControllerHandler", "regioncontrollers/{system_id}/",
                  "Manage an individual region controller.")
 
-RACK = (nodes.RACK_TYPES, "RackController", "rackcontrollers")
-REGION = (nodes.REGION_TYPES, "RegionController", "regioncontrollers")
+RACK = (RACK_TYPES, "RackController", "rackcontrollers")
+REGION = (REGION_TYPES, "RegionController", "regioncontrollers")
 
 
 class ControllerUpdate(PowerFields):
