@@ -254,6 +254,11 @@ def test_values_from_files(admin: Maas, home: Path) -> None:
                    f"attachment@={attachment}")
     assert result.returncode == 0, result.stderr
     assert output(admin("admin", "maas", "get-config", f"name@={name}")) == "multipart-ok"
+    value = home / "value.txt"
+    value.write_text("from-a-file")
+    result = admin("admin", "maas", "set-config", "name=maas_name", f"value@={value}")
+    assert result.returncode == 0, result.stderr
+    assert output(admin("admin", "maas", "get-config", "name=maas_name")) == "from-a-file"
     result = admin("admin", "maas", "get-config", f"name@={home / 'missing.txt'}")
     assert result.returncode == 1 and result.stderr.startswith("Cannot read ")
 

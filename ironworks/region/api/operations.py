@@ -40,6 +40,8 @@ class Form(BaseModel):
                     raw[key] = values
             elif key in params:
                 raw[key] = params.get(key)
+            elif key in params.files:  # `maas … key@=FILE` sends the value as a file part
+                raw[key] = _file_text(key, params.files[key])
         raw.update(cls.extra_params(params))
         try:
             return cls.model_validate(raw)
@@ -53,6 +55,13 @@ class Form(BaseModel):
 
     def supplied(self, name: str) -> bool:
         return name in self.model_fields_set
+
+
+def _file_text(key: str, content: bytes) -> str:
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationFailed.field(key, "The uploaded file is not UTF-8 text.") from None
 
 
 def _is_list(annotation: Any) -> bool:
