@@ -14,7 +14,11 @@ from ironworks.db import tables as t
 from ironworks.region.api.errors import BadRequest
 from ironworks.region.services import nodes
 from ironworks.region.services.nodetypes import RACK_TYPES, REGION_TYPES, NodeType
-from ironworks.region.services.rack_removal import VlanRoles, plan_rack_removal, refusal_message
+from ironworks.region.services.rack_removal import (
+    VlanRoles,
+    plan_rack_removal,
+    refusal_message,
+)
 
 RACK_SERVICES = ("rackd", "tftp", "http", "dhcpd", "dhcpd6", "ntp_rack", "proxy_rack",
                  "syslog_rack", "agent")
@@ -53,13 +57,7 @@ async def delete_rack(conn: AsyncConnection, system_id: str, force: bool) -> Non
     for change in plan.changes:
         await conn.execute(update(t.vlan).where(t.vlan.c.id == change.vlan_id).values(
             primary_rack_id=change.primary, secondary_rack_id=change.secondary, dhcp_on=change.dhcp_on))
-    if rack.node_type == NodeType.REGION_AND_RACK_CONTROLLER:
-        await conn.execute(update(t.node).where(t.node.c.id == rack.id)
-                           .values(node_type=NodeType.REGION_CONTROLLER))
-        await conn.execute(delete(t.service).where(t.service.c.node_id == rack.id,
-                                                   t.service.c.name.in_(RACK_SERVICES)))
-    else:
-        await conn.execute(delete(t.node).where(t.node.c.id == rack.id))
+    await _drop_role(conn, rack, NodeType.REGION_CONTROLLER, RACK_SERVICES)
 
 
 async def delete_region(conn: AsyncConnection, system_id: str) -> None:
@@ -68,10 +66,15 @@ async def delete_region(conn: AsyncConnection, system_id: str) -> None:
         t.service.c.node_id == region.id, t.service.c.name == "regiond"))
     if status in ("running", "degraded"):  # degraded: some of its processes still run
         raise BadRequest(f"Unable to delete '{region.hostname}'; it is running: stop its maas-regiond first.")
-    if region.node_type == NodeType.REGION_AND_RACK_CONTROLLER:
-        await conn.execute(update(t.node).where(t.node.c.id == region.id)
-                           .values(node_type=NodeType.RACK_CONTROLLER))
-        await conn.execute(delete(t.service).where(t.service.c.node_id == region.id,
-                                                   t.service.c.name.in_(REGION_SERVICES)))
+    await _drop_role(conn, region, NodeType.RACK_CONTROLLER, REGION_SERVICES)
+
+
+async def _drop_role(conn: AsyncConnection, node, remaining: NodeType, role_services) -> None:  # noqa: ANN001
+    """A region+rack node keeps its other role (and loses this role's services); any other
+    controller is deleted."""
+    if node.node_type == NodeType.REGION_AND_RACK_CONTROLLER:
+        await conn.execute(update(t.node).where(t.node.c.id == node.id).values(node_type=remaining))
+        await conn.execute(delete(t.service).where(t.service.c.node_id == node.id,
+                                                   t.service.c.name.in_(role_services)))
     else:
-        await conn.execute(delete(t.node).where(t.node.c.id == region.id))
+        await conn.execute(delete(t.node).where(t.node.c.id == node.id))

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.db import tables as t
-from ironworks.region.api.errors import BadRequest, ValidationFailed
-from ironworks.region.services.names import ensure_name_free
+from ironworks.region.api.errors import BadRequest
+from ironworks.region.services.names import (
+    ensure_name_free,
+    ensure_not_anothers_default,
+)
 from ironworks.region.services.network import DEFAULT_FABRIC_ID, check_name, load_vlans
 from ironworks.region.services.vlans import vlans_in_use
-
-_DEFAULT_NAME = re.compile(r"^fabric-(\d+)$")
 
 
 async def list_fabrics(conn: AsyncConnection, fabric_id: int | None = None) \
@@ -34,10 +34,7 @@ async def list_fabrics(conn: AsyncConnection, fabric_id: int | None = None) \
 
 async def _check_name(conn: AsyncConnection, name: str, fabric_id: int | None) -> str:
     name = check_name("name", name)
-    default = _DEFAULT_NAME.match(name)
-    if default and int(default.group(1)) != fabric_id:
-        # fabric-N is what fabric N is called when created without a name.
-        raise ValidationFailed.field("name", f"'{name}' is reserved for the fabric with id {default.group(1)}.")
+    ensure_not_anothers_default(name, "fabric", fabric_id)
     await ensure_name_free(conn, t.fabric, name, "fabric", fabric_id)
     return name
 

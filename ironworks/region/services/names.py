@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,3 +20,11 @@ async def ensure_name_free(conn: AsyncConnection, table: Table, name: str, label
         query = query.where(table.c.id != exclude_id)
     if await conn.scalar(query):
         raise ValidationFailed.field("name", f"A {label} named '{name}' already exists.")
+
+
+def ensure_not_anothers_default(name: str, kind: str, own_id: int | None) -> None:
+    """`<kind>-N` is what object N is called when created without a name: no other object may
+    take it."""
+    default = re.fullmatch(rf"{re.escape(kind)}-(\d+)", name)
+    if default and int(default.group(1)) != own_id:
+        raise ValidationFailed.field("name", f"'{name}' is reserved for the {kind} with id {default.group(1)}.")

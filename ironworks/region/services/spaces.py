@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -10,10 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.db import tables as t
 from ironworks.region.api.errors import ValidationFailed
-from ironworks.region.services.names import ensure_name_free
+from ironworks.region.services.names import (
+    ensure_name_free,
+    ensure_not_anothers_default,
+)
 from ironworks.region.services.network import check_name, load_vlans
 
-_DEFAULT_NAME = re.compile(r"^space-(\d+)$")
 RESERVED = "undefined"  # how a VLAN without a space shows its space
 
 
@@ -43,9 +44,7 @@ async def _check_name(conn: AsyncConnection, name: str, space_id: int | None) ->
     name = check_name("name", name)
     if name == RESERVED:
         raise ValidationFailed.field("name", f"'{RESERVED}' is reserved: it is shown for VLANs without a space.")
-    default = _DEFAULT_NAME.match(name)
-    if default and int(default.group(1)) != space_id:
-        raise ValidationFailed.field("name", f"'{name}' is reserved for the space with id {default.group(1)}.")
+    ensure_not_anothers_default(name, "space", space_id)
     await ensure_name_free(conn, t.space, name, "space", space_id)
     return name
 
