@@ -79,10 +79,6 @@ class RegionRuntime:
         self.tasks: list[asyncio.Task] = []
         self.liveness: Singleton | None = None
 
-    @property
-    def label(self) -> str:
-        return f"{identity.read(self.data_dir)}:{self.pid}"
-
     async def start(self) -> None:
         _configure_worker_logging()
         system_id = identity.read(self.data_dir)
@@ -90,12 +86,14 @@ class RegionRuntime:
             self.node_id = await processes.node_id_of(conn, system_id or "")
         if self.node_id is None:
             raise RuntimeError("this region is not registered (start it with maas-regiond)")
+        # Names this process's dedicated sessions in pg_stat_activity (tests and operators).
+        label = f"{system_id}:{self.pid}"
         await self._register()
         self.liveness = Singleton(
             "liveness", LIVENESS_LOCK, LIVENESS_INTERVAL_S, self._liveness_pass,
             lambda: async_engine(self.target, pool_size=1,
-                                 application_name=f"maas-regiond:singleton:liveness:{self.label}"))
-        feed = ChangeFeed(self.target.conninfo_for(f"maas-regiond:feed:{self.label}"),
+                                 application_name=f"maas-regiond:singleton:liveness:{label}"))
+        feed = ChangeFeed(self.target.conninfo_for(f"maas-regiond:feed:{label}"),
                           {processes.CHANNEL: self.directory.refresh})
         self.tasks = [asyncio.create_task(c) for c in (self._heartbeat(), self.liveness.run(), feed.run())]
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.db import tables as t
 from ironworks.region.api.errors import BadRequest, NotFound, ValidationFailed
-from ironworks.region.services.names import ensure_name_free
+from ironworks.region.services.names import by_id_or_name, ensure_name_free
 
 _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", re.IGNORECASE)
 MAX_TTL = 604800  # one week, MAAS's bound
@@ -31,26 +31,21 @@ def check_ttl(ttl: int | None) -> int | None:
     return ttl
 
 
-def _match(ref: str):  # noqa: ANN202
-    """A domain by id or by name (MAAS accepts either)."""
-    if ref.isdigit():
-        return or_(t.domain.c.id == int(ref), t.domain.c.name == ref)
-    return t.domain.c.name == ref
-
-
 async def list_domains(conn: AsyncConnection) -> list[dict]:
     return [dict(r._mapping) for r in await conn.execute(select(t.domain).order_by(t.domain.c.id))]
 
 
 async def get_domain(conn: AsyncConnection, ref: str) -> dict:
-    row = (await conn.execute(select(t.domain).where(_match(ref)).order_by(t.domain.c.id))).first()
+    row = (await conn.execute(select(t.domain).where(by_id_or_name(t.domain, ref))
+                              .order_by(t.domain.c.id))).first()
     if row is None:
         raise NotFound.model("Domain")
     return dict(row._mapping)
 
 
 async def domain_id(conn: AsyncConnection, ref: str, field: str = "domain") -> int:
-    found = await conn.scalar(select(t.domain.c.id).where(_match(ref)).order_by(t.domain.c.id))
+    found = await conn.scalar(select(t.domain.c.id).where(by_id_or_name(t.domain, ref))
+                              .order_by(t.domain.c.id))
     if found is None:
         raise ValidationFailed.field(field, f"No domain named '{ref}' exists.")
     return found
@@ -60,13 +55,9 @@ async def default_domain_id(conn: AsyncConnection) -> int:
     return await conn.scalar(select(t.domain.c.id).where(t.domain.c.is_default))
 
 
-async def _check_free(conn: AsyncConnection, name: str, exclude_id: int | None = None) -> None:
-    # DNS names are case-insensitive: `Example.com` and `example.com` are the same domain.
-    await ensure_name_free(conn, t.domain, name, "domain", exclude_id, ignore_case=True)
-
-
 async def create_domain(conn: AsyncConnection, name: str, authoritative: bool, ttl: int | None) -> dict:
-    await _check_free(conn, check_name(name))
+    # DNS names are case-insensitive: `Example.com` and `example.com` are the same domain.
+    await ensure_name_free(conn, t.domain, check_name(name), "domain", ignore_case=True)
     row = (await conn.execute(insert(t.domain).values(
         name=name, authoritative=authoritative, ttl=check_ttl(ttl)).returning(t.domain))).one()
     return dict(row._mapping)
@@ -77,7 +68,8 @@ async def update_domain(conn: AsyncConnection, ref: str, changes: dict) -> dict:
     dom = await get_domain(conn, ref)
     values = dict(changes)
     if "name" in values:
-        await _check_free(conn, check_name(values["name"]), dom["id"])
+        await ensure_name_free(conn, t.domain, check_name(values["name"]), "domain", dom["id"],
+                               ignore_case=True)
     if "ttl" in values:
         check_ttl(values["ttl"])
     if values:

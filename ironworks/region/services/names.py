@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import ColumnElement, Table, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.region.api.errors import ValidationFailed
@@ -28,3 +28,11 @@ def ensure_not_anothers_default(name: str, kind: str, own_id: int | None) -> Non
     default = re.fullmatch(rf"{re.escape(kind)}-(\d+)", name)
     if default and int(default.group(1)) != own_id:
         raise ValidationFailed.field("name", f"'{name}' is reserved for the {kind} with id {default.group(1)}.")
+
+
+def by_id_or_name(table: Table, ref: str) -> ColumnElement[bool]:
+    """Rows of `table` that `ref` names: by id when it is a number, else by name (MAAS accepts
+    either in URLs and forms)."""
+    if ref.isdigit():
+        return or_(table.c.id == int(ref), table.c.name == ref)
+    return table.c.name == ref

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.db import tables as t
 from ironworks.region.api.errors import BadRequest, NotFound, ValidationFailed
-from ironworks.region.services.names import ensure_name_free
+from ironworks.region.services.names import by_id_or_name, ensure_name_free
 from ironworks.region.services.nodetypes import NodeType
 
 DEFAULT_POOL_ID = 0
@@ -24,20 +24,13 @@ def check_name(name: str) -> str:
     return name
 
 
-def _match(ref: str):  # noqa: ANN202
-    """A pool by id, or by name (MAAS accepts either in the URL and in node forms)."""
-    if ref.isdigit():
-        return or_(t.resource_pool.c.id == int(ref), t.resource_pool.c.name == ref)
-    return t.resource_pool.c.name == ref
-
-
 async def list_pools(conn: AsyncConnection) -> list[dict]:
     rows = await conn.execute(select(t.resource_pool).order_by(t.resource_pool.c.id))
     return [dict(r._mapping) for r in rows]
 
 
 async def get_pool(conn: AsyncConnection, ref: str) -> dict:
-    row = (await conn.execute(select(t.resource_pool).where(_match(ref))
+    row = (await conn.execute(select(t.resource_pool).where(by_id_or_name(t.resource_pool, ref))
                               .order_by(t.resource_pool.c.id))).first()
     if row is None:
         raise NotFound.model("ResourcePool")
@@ -45,18 +38,15 @@ async def get_pool(conn: AsyncConnection, ref: str) -> dict:
 
 
 async def pool_id(conn: AsyncConnection, ref: str, field: str = "pool") -> int:
-    found = await conn.scalar(select(t.resource_pool.c.id).where(_match(ref)).order_by(t.resource_pool.c.id))
+    found = await conn.scalar(select(t.resource_pool.c.id).where(by_id_or_name(t.resource_pool, ref))
+                              .order_by(t.resource_pool.c.id))
     if found is None:
         raise ValidationFailed.field(field, f"No resource pool named '{ref}' exists.")
     return found
 
 
-async def _check_free(conn: AsyncConnection, name: str, exclude_id: int | None = None) -> None:
-    await ensure_name_free(conn, t.resource_pool, name, "resource pool", exclude_id)
-
-
 async def create_pool(conn: AsyncConnection, name: str, description: str) -> dict:
-    await _check_free(conn, check_name(name))
+    await ensure_name_free(conn, t.resource_pool, check_name(name), "resource pool")
     row = (await conn.execute(insert(t.resource_pool).values(name=name, description=description)
                               .returning(t.resource_pool))).one()
     return dict(row._mapping)
@@ -66,7 +56,7 @@ async def update_pool(conn: AsyncConnection, ref: str, name: str | None, descrip
     pool = await get_pool(conn, ref)
     values: dict[str, str] = {}
     if name is not None and name != pool["name"]:
-        await _check_free(conn, check_name(name), pool["id"])
+        await ensure_name_free(conn, t.resource_pool, check_name(name), "resource pool", pool["id"])
         values["name"] = name
     if description is not None:
         values["description"] = description

@@ -43,12 +43,8 @@ async def zone_id(conn: AsyncConnection, name: str, field: str = "zone") -> int:
     return found
 
 
-async def _check_free(conn: AsyncConnection, name: str, exclude_id: int | None = None) -> None:
-    await ensure_name_free(conn, t.zone, name, "zone", exclude_id)
-
-
 async def create_zone(conn: AsyncConnection, name: str, description: str) -> dict:
-    await _check_free(conn, check_name(name))
+    await ensure_name_free(conn, t.zone, check_name(name), "zone")
     row = (await conn.execute(insert(t.zone).values(name=name, description=description)
                               .returning(t.zone))).one()
     return dict(row._mapping)
@@ -61,7 +57,7 @@ async def update_zone(conn: AsyncConnection, name: str, new_name: str | None,
     if new_name is not None and new_name != zone["name"]:
         if zone["id"] == DEFAULT_ZONE_ID:
             raise ValidationFailed.field("name", "The default zone cannot be renamed.")
-        await _check_free(conn, check_name(new_name), zone["id"])
+        await ensure_name_free(conn, t.zone, check_name(new_name), "zone", zone["id"])
         values["name"] = new_name
     if description is not None:
         values["description"] = description
