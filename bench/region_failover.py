@@ -33,8 +33,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.ha import lab  # noqa: E402
-from tests.ha.lab import HAProxy, LabCluster, LabRegion, ProcessLoad  # noqa: E402
+from tests.ha import frontlab, lab, loadgen  # noqa: E402
+from tests.ha.frontlab import HAProxy  # noqa: E402
+from tests.ha.lab import LabCluster, LabRegion  # noqa: E402
+from tests.ha.loadgen import ProcessLoad  # noqa: E402
 
 ADDRESSES = ("127.0.0.31", "127.0.0.32", "127.0.0.33")
 HAPROXY_ADDRESS = "127.0.0.30"
@@ -55,7 +57,7 @@ def start_haproxy(regions: list[LabRegion], work: Path, port: int, old: HAProxy 
     if old:
         old.stop()
     live = [r for r in regions if r.process and r.process.poll() is None]
-    config = lab.generated_haproxy_config(live[0], bind=HAPROXY_ADDRESS, port=port,
+    config = frontlab.generated_haproxy_config(live[0], bind=HAPROXY_ADDRESS, port=port,
                                           pidfile=work / "haproxy.pid", stats_socket=work / "stats.sock")
     hap = HAProxy(config, work, bind=HAPROXY_ADDRESS, port=port, stats_socket=work / "stats.sock")
     hap.start()
@@ -85,7 +87,7 @@ def throughput(hap: HAProxy, apikey: str, args: argparse.Namespace) -> tuple[flo
     after = selected(hap)
     first = min(s.start for s in samples) if samples else t0
     since, until = first + 1.0, first + 1.0 + args.duration  # skip the first second (warm-up)
-    return (lab.rate(samples, since, until), len(lab.failures(samples)),
+    return (loadgen.rate(samples, since, until), len(loadgen.failures(samples)),
             {k: after[k] - before.get(k, 0) for k in after})
 
 
@@ -127,9 +129,9 @@ def kill_under_load(regions: list[LabRegion], hap: HAProxy, apikey: str, args: a
         "victim": victim.hostname,
         "victim_share": traffic[max(traffic, key=traffic.get)] / max(sum(traffic.values()), 1),
         "requests": len(samples),
-        "failed": len(lab.failures(samples)),
-        "failures": lab.failures(samples)[:5],
-        "stall_s": lab.longest_stall(samples, *window),
+        "failed": len(loadgen.failures(samples)),
+        "failures": loadgen.failures(samples)[:5],
+        "stall_s": loadgen.longest_stall(samples, *window),
         "p99_s": latencies[int(0.99 * (len(latencies) - 1))] if latencies else float("nan"),
         "re_sent": re_sent,
         "dead_s": dead_s,
@@ -156,7 +158,7 @@ def main() -> int:
     parser.add_argument("--no-promotion", action="store_true", help="skip the PostgreSQL promotion part")
     args = parser.parse_args()
 
-    lab.require_haproxy()
+    frontlab.require_haproxy()
     lab.require_unshare()
     signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(TIME_LIMIT_S)
@@ -169,7 +171,7 @@ def main() -> int:
         print(f"{os.cpu_count()} CPU(s); regions of {args.workers} workers on {', '.join(ADDRESSES)}; "
               f"HAProxy on {HAPROXY_ADDRESS}:{port}; clients: {args.client_processes} processes, "
               f"{len(SOURCES)} source addresses × {args.per_source} thread(s); signed GETs "
-              f"({', '.join(lab.LOAD_PATHS)})", flush=True)
+              f"({', '.join(loadgen.LOAD_PATHS)})", flush=True)
 
         rates = {}
         apikey = ""

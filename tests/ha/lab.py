@@ -1,5 +1,5 @@
-"""The HA lab: several real `maas-regiond` hosts on one PostgreSQL, a real HAProxy in front, and a
-client load from several source addresses.  Shared by tests/ha/ and bench/region_failover.py.
+"""The HA lab: several real `maas-regiond` hosts on one PostgreSQL.  The HAProxy in front of them
+is in frontlab.py, the client load in loadgen.py.  Shared by tests/ha/ and bench/region_failover.py.
 
 Everything runs on loopback (127.0.0.0/8).  Every process started here gets its own session
 (`start_new_session=True`); it is stopped by its PID, and the members of that session (a
@@ -12,47 +12,29 @@ three regions on one machine need three of each, exactly like three machines.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import httpx
 
 from ironworks.db.embedded import EmbeddedPostgres
-from ironworks.region.api.auth import plaintext_header
-from tests.harness import (API, BIN, DB_PASSWORD, Cluster, Region, free_port,
-                           world_traversable_tempdir)
+from tests.harness import BIN, DB_PASSWORD, Cluster, Region, free_port, world_traversable_tempdir
 
 # Each test module uses its own addresses, so modules running in parallel (pytest -n) never
 # compete for an address:port.
 REGION_ADDRESSES = ("127.0.0.11", "127.0.0.12", "127.0.0.13")
-HAPROXY_ADDRESS = "127.0.0.10"
-CLIENT_SOURCES = tuple(f"127.0.1.{i}" for i in range(1, 9))
-# Idempotent, signed, database-backed reads: safe for HAProxy to re-send.
-LOAD_PATHS = ("users/?op=whoami", "maas/?op=get_config&name=maas_name")
 
 
 class LabError(AssertionError):
     """The lab cannot run (a missing program) or a step of it failed: a test failure, not a skip."""
-
-
-def require_haproxy() -> str:
-    path = shutil.which("haproxy") or next(
-        (p for p in ("/usr/sbin/haproxy", "/usr/local/sbin/haproxy") if os.access(p, os.X_OK)), None)
-    if not path:
-        raise LabError("haproxy is not installed: the region HA tests run the real HAProxy "
-                       "(Debian package `haproxy`: apt-get install -y haproxy)")
-    return path
 
 
 def require_unshare() -> str:
@@ -320,178 +302,6 @@ def rpc_hosts(document: dict) -> dict[str, set[tuple[str, int]]]:
     return out
 
 
-# -- HAProxy --------------------------------------------------------------------------------
-
-def generated_haproxy_config(region: Region, *, bind: str, port: int, pidfile: Path,
-                             stats_socket: Path | None = None, extra: Iterable[str] = ()) -> str:
-    """What `maas-region ha haproxy-config` prints for the live regions (run as region's admin)."""
-    args = ["maas-region", "ha", "haproxy-config", "--bind", bind, "--port", str(port),
-            "--pidfile", str(pidfile)]
-    if stats_socket:
-        args += ["--stats-socket", str(stats_socket)]
-    return region.run(*args, *extra).stdout
-
-
-class HAProxy:
-    """A real haproxy in the foreground (`-db`), in its own session, stopped by its PID."""
-
-    def __init__(self, config: str, workdir: Path, *, bind: str, port: int,
-                 stats_socket: Path | None = None) -> None:
-        self.binary = require_haproxy()
-        self.workdir = workdir
-        self.cfg = workdir / "haproxy.cfg"
-        self.cfg.write_text(config)
-        self.bind, self.port = bind, port
-        self.stats_socket = stats_socket
-        self.process: subprocess.Popen | None = None
-        self.logfile = workdir / "haproxy.log"
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.bind}:{self.port}/MAAS/"
-
-    def start(self, timeout: float = 20) -> None:
-        check = subprocess.run([self.binary, "-c", "-f", str(self.cfg)], capture_output=True, text=True)
-        if check.returncode != 0:
-            raise LabError(f"haproxy rejects the generated config: {check.stdout}{check.stderr}\n"
-                           f"{self.cfg.read_text()}")
-        log = open(self.logfile, "ab")
-        try:
-            self.process = subprocess.Popen([self.binary, "-f", str(self.cfg), "-db"], stdout=log,
-                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            start_new_session=True)
-        finally:
-            log.close()
-
-        def listening() -> bool:
-            if self.process.poll() is not None:
-                raise LabError(f"haproxy exited with {self.process.returncode}: "
-                               f"{self.logfile.read_text(errors='replace')[-2000:]}")
-            with socket.create_connection((self.bind, self.port), timeout=1):
-                return True
-
-        wait_for(f"haproxy to listen on {self.bind}:{self.port}", listening, timeout)
-
-    def stop(self) -> None:
-        stop_process(self.process, timeout=10)
-
-    def servers(self) -> dict[str, str]:
-        """Backend server name → status (UP, DOWN, ...), from the stats socket."""
-        return {name: row["status"] for name, row in self.counters().items()
-                if name not in ("FRONTEND", "BACKEND")}
-
-    def wait_all_up(self, count: int, timeout: float = 20) -> dict[str, str]:
-        """Wait until `count` backends are fully UP (checked, not "UP 1/2": not yet checked)."""
-        return wait_for(f"{count} haproxy backends UP", lambda: (
-            (s := self.servers()) and sum(v == "UP" for v in s.values()) == count and s), timeout)
-
-    def counters(self) -> dict[str, dict[str, str]]:
-        """Rows of `show stat` (name → columns: stot, wretr, wredis, eresp, econ...)."""
-        if not self.stats_socket:
-            raise LabError("haproxy was configured without a stats socket")
-        with socket.socket(socket.AF_UNIX) as s:
-            s.settimeout(5)
-            s.connect(str(self.stats_socket))
-            s.sendall(b"show stat\n")
-            data = b""
-            while chunk := s.recv(65536):
-                data += chunk
-        rows = csv.DictReader(io.StringIO(data.decode().lstrip("# ")))
-        return {r["svname"]: r for r in rows if r["pxname"] == "maas"}
-
-
-# -- client load ----------------------------------------------------------------------------
-
-@dataclass
-class Sample:
-    client: str
-    source: str
-    path: str
-    start: float
-    end: float
-    status: int | None
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status == 200 and self.error is None
-
-
-@dataclass
-class Load:
-    """Clients bound to several loopback source addresses (HAProxy's `balance source` hashes by
-    source), each sending signed GETs one after the other as fast as answers come, until stopped."""
-
-    base: str  # http://host:port (the server root)
-    apikey: str
-    sources: tuple[str, ...] = CLIENT_SOURCES
-    paths: tuple[str, ...] = LOAD_PATHS
-    per_source: int = 1
-    timeout: float = 30.0
-    samples: list[Sample] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _threads: list[threading.Thread] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def start(self) -> "Load":
-        for source in self.sources:
-            for n in range(self.per_source):
-                t = threading.Thread(target=self._client, args=(source, n), daemon=True,
-                                     name=f"load-{source}-{n}")
-                t.start()
-                self._threads.append(t)
-        return self
-
-    def stop(self) -> list[Sample]:
-        self._stop.set()
-        for t in self._threads:
-            t.join(self.timeout + 5)
-        return self.samples
-
-    def _client(self, source: str, n: int) -> None:
-        name = f"{source}#{n}"
-        transport = httpx.HTTPTransport(local_address=source, retries=0)
-        with httpx.Client(transport=transport, timeout=self.timeout) as http:
-            i = n
-            while not self._stop.is_set():
-                path = self.paths[i % len(self.paths)]
-                i += 1
-                t0 = time.monotonic()
-                try:
-                    r = http.get(f"{self.base}{API}{path}",
-                                 headers={"Authorization": plaintext_header(self.apikey)})
-                    sample = Sample(name, source, path, t0, time.monotonic(), r.status_code,
-                                    None if r.status_code == 200 else r.text[:200])
-                except httpx.HTTPError as exc:
-                    sample = Sample(name, source, path, t0, time.monotonic(), None, repr(exc))
-                with self._lock:
-                    self.samples.append(sample)
-
-
-def failures(samples: Iterable[Sample]) -> list[Sample]:
-    return [s for s in samples if not s.ok]
-
-
-def longest_stall(samples: list[Sample], since: float, until: float) -> float:
-    """The longest time any one client went without a successful answer within [since, until]:
-    the gap between consecutive successful completions (or the window's edges)."""
-    worst = 0.0
-    by_client: dict[str, list[float]] = {}
-    for s in samples:
-        if s.ok and since <= s.end <= until:
-            by_client.setdefault(s.client, []).append(s.end)
-    for ends in by_client.values():
-        ends.sort()
-        edges = [since, *ends]
-        worst = max(worst, max(b - a for a, b in zip(edges, edges[1:])))
-    return worst
-
-
-def rate(samples: Iterable[Sample], since: float, until: float) -> float:
-    n = sum(1 for s in samples if s.ok and since <= s.end <= until)
-    return n / max(until - since, 1e-9)
-
-
 def connect(cluster: Cluster, dbname: str, **kw: Any):  # noqa: ANN201
     """A psycopg connection to the lab's database over the server's unix socket."""
     import psycopg
@@ -502,53 +312,3 @@ def connect(cluster: Cluster, dbname: str, **kw: Any):  # noqa: ANN201
 
 def lab_tempdir(prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
-
-
-def _load_process_main(base: str, apikey: str, sources: tuple[str, ...], per_source: int,
-                       duration: float, results) -> None:  # noqa: ANN001 - a multiprocessing queue
-    load = Load(base, apikey, sources=sources, per_source=per_source).start()
-    time.sleep(duration)
-    results.put(load.stop())
-
-
-class ProcessLoad:
-    """`Load` spread over several client processes (one interpreter cannot keep many clients
-    busy), each with its own source addresses; runs for `duration` seconds.  The processes are
-    ours: stopped by PID if anything goes wrong."""
-
-    def __init__(self, base: str, apikey: str, *, sources: tuple[str, ...], processes: int,
-                 per_source: int, duration: float) -> None:
-        import multiprocessing
-
-        self.ctx = multiprocessing.get_context("spawn")
-        self.results = self.ctx.Queue()
-        self.duration = duration
-        groups = [sources[i::processes] for i in range(processes)]
-        self.procs = [self.ctx.Process(target=_load_process_main, daemon=True,
-                                       args=(base, apikey, g, per_source, duration, self.results))
-                      for g in groups if g]
-
-    def start(self) -> "ProcessLoad":
-        for p in self.procs:
-            p.start()
-        return self
-
-    def collect(self, timeout: float = 120) -> list[Sample]:
-        import queue
-
-        samples: list[Sample] = []
-        deadline = time.monotonic() + self.duration + timeout
-        for _ in self.procs:
-            try:
-                samples += self.results.get(timeout=max(deadline - time.monotonic(), 1))
-            except queue.Empty:
-                raise LabError("a load process did not report") from None
-        for p in self.procs:
-            p.join(10)
-        return samples
-
-    def stop(self) -> None:
-        for p in self.procs:
-            if p.pid is not None and p.exitcode is None:
-                p.kill()  # SIGKILL to that PID
-                p.join(5)

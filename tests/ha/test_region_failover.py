@@ -4,7 +4,7 @@ list.  A region is `kill -9`ed (master and workers) under a client load from sev
 addresses: no request fails, the survivors mark it dead within 15 s, and it comes back.
 
 Each "host" is a UTS namespace with its own hostname, a loopback address (127.0.0.11-13) and a
-data directory (its own maas_id); HAProxy listens on 127.0.0.10.  See tests/ha/lab.py.
+data directory (its own maas_id); HAProxy listens on 127.0.0.10.  See tests/ha/lab.py and frontlab.py.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ import pytest
 from ironworks.region.api.auth import plaintext_header
 from ironworks.region.ha.liveness import DEAD_AFTER_S, HEARTBEAT_S
 from tests.harness import API, Cluster
-from tests.ha import lab
-from tests.ha.lab import HAProxy, LabRegion
+from tests.ha import frontlab, lab, loadgen
+from tests.ha.frontlab import HAProxy
+from tests.ha.lab import LabRegion
 
 pytestmark = pytest.mark.slow
 
@@ -68,19 +69,19 @@ class Front:
 
 @pytest.fixture(scope="module")
 def front(cluster: Cluster) -> Iterator[Front]:
-    lab.require_haproxy()
+    frontlab.require_haproxy()
     lab.require_unshare()
     regions = lab.make_regions(cluster, 3, workers=2)
     work = lab.lab_tempdir("iw-haproxy-")
     haproxy = None
     try:
         key = lab.start_regions(regions)
-        port = lab.free_port_on(lab.HAPROXY_ADDRESS)
-        config = lab.generated_haproxy_config(
-            regions[0], bind=lab.HAPROXY_ADDRESS, port=port, pidfile=work / "haproxy.pid",
+        port = lab.free_port_on(frontlab.HAPROXY_ADDRESS)
+        config = frontlab.generated_haproxy_config(
+            regions[0], bind=frontlab.HAPROXY_ADDRESS, port=port, pidfile=work / "haproxy.pid",
             stats_socket=work / "stats.sock")
         # Started after the regions listen (its first checks then pass).
-        haproxy = HAProxy(config, work, bind=lab.HAPROXY_ADDRESS, port=port, stats_socket=work / "stats.sock")
+        haproxy = HAProxy(config, work, bind=frontlab.HAPROXY_ADDRESS, port=port, stats_socket=work / "stats.sock")
         haproxy.start()
         haproxy.wait_all_up(3)
         yield Front(regions, haproxy, key, config)
@@ -105,7 +106,7 @@ def test_generated_config_is_the_live_region_list(front: Front) -> None:
         assert any(s[1].startswith(r.hostname) and s[2] == f"{r.address}:{r.port}" for s in servers), servers
     for line in ("balance source", "hash-type consistent", "retries 3", "option redispatch",
                  "option httpchk GET /MAAS/health/", "http-check expect status 200", "fall 2",
-                 "rise 1", f"bind {lab.HAPROXY_ADDRESS}:{front.haproxy.port}"):
+                 "rise 1", f"bind {frontlab.HAPROXY_ADDRESS}:{front.haproxy.port}"):
         assert line in front.config
     assert sorted(front.haproxy.servers()) == sorted(front.server_of(r) for r in front.regions)
 
@@ -129,7 +130,7 @@ def test_rpc_lists_every_live_region(front: Front) -> None:
 
 
 def test_kill9_under_load_no_failed_requests(front: Front) -> None:
-    load = lab.Load(front.base, front.apikey).start()
+    load = loadgen.Load(front.base, front.apikey).start()
     victim = None
     try:
         time.sleep(3)  # warm up; learn where `balance source` put the clients
@@ -178,8 +179,8 @@ def test_kill9_under_load_no_failed_requests(front: Front) -> None:
         if victim is not None:
             _restart(front, victim)
 
-    failed = lab.failures(samples)
-    stall = lab.longest_stall(samples, killed_at - 1, window_end)
+    failed = loadgen.failures(samples)
+    stall = loadgen.longest_stall(samples, killed_at - 1, window_end)
     redispatched = sum(int(front.backend()[c] or 0) for c in ("wretr", "wredis")) - resent_before
     print(f"\n{len(samples)} requests, {len(failed)} failed; dead after {dead_after:.1f} s; "
           f"longest stall {stall:.2f} s; HAProxy retries+redispatches {redispatched}")
