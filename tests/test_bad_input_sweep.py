@@ -1,0 +1,72 @@
+"""Every operation `describe/` declares, fed hostile values for each of its parameters, answers
+with a MAAS status and a plain message: never a 5xx, never a traceback.
+
+The sweep is driven by describe, so an operation added later is swept without touching this file.
+DELETE is left out: it takes no form parameters and would remove the objects the sweep aims at.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from tests.harness import APIClient
+
+PREFIX = "/MAAS/api/2.0/"
+HOSTILE = ["", "-1", "0", "99999999999999999999999", "1e309", "nan", "abc", "true", "null", "[]",
+           '{"a": 1}', "1.2.3.999", "10.77.0.0/33", "::::", "52:54:00", "10.77.0.5", "%00", "a\x00b",
+           "\u00e9\u2603", "' OR 1=1 --", "x" * 5000]
+EXPECTED = {200, 204, 400, 403, 404, 409}
+
+
+def test_hostile_values_for_every_declared_parameter_get_a_plain_4xx(api: APIClient) -> None:
+    # Real objects for the object-level URIs, so validation runs rather than a plain 404.
+    assert api.post("subnets/", {"cidr": "10.77.0.0/24", "name": "sweep"}).status_code == 200
+    iprange = api.post("ipranges/", {"type": "dynamic", "start_ip": "10.77.0.10",
+                                     "end_ip": "10.77.0.20"}).json()["id"]
+    machine = api.post("machines/", {"architecture": "amd64/generic", "power_type": "manual",
+                                     "mac_addresses": "52:54:00:77:00:01"}).json()["system_id"]
+    space = api.post("spaces/", {"name": "sweep"}).json()["id"]
+    region_id = api.get("regioncontrollers/").json()[0]["system_id"]
+    object_of = {"domains": "0", "fabrics": "0", "vlans": "5001", "resourcepool": "0", "zones": "default",
+                 "spaces": str(space), "ipranges": str(iprange), "machines": machine, "users": "admin",
+                 "rackcontrollers": region_id, "regioncontrollers": region_id}
+    by_placeholder = {"{network}": "10.77.0.0", "{prefixlen}": "24",
+                      "{id}": "sweep"}  # subnets by name
+
+    doc = api.get("describe/").json()
+    swept: Counter[tuple[str, str, str | None]] = Counter()
+    statuses: Counter[int] = Counter()
+    bad = []
+    for resource in doc["resources"]:
+        for handler in filter(None, (resource.get("auth"), resource.get("anon"))):
+            path = handler["path"].removeprefix(PREFIX)
+            top = path.split("/")[0]
+            if top in object_of:
+                path = re.sub(r"\{[a-z_]+\}", object_of[top], path)
+            for placeholder, value in by_placeholder.items():
+                path = path.replace(placeholder, value)
+            assert "{" not in path, f"no object for {handler['path']}"
+            for action in handler["actions"]:
+                if action["method"] == "DELETE":
+                    continue
+                params = re.findall(r":param ([a-z_]+):", action.get("doc") or "") or ["name"]
+                for param in params:
+                    for value in HOSTILE:
+                        fields = {param: value, **({"op": action["op"]} if action["op"] else {})}
+                        if action["method"] == "GET":
+                            response = api.request("GET", path, params=fields)
+                        else:
+                            response = api.request(action["method"], path, data=fields)
+                        swept[(action["method"], path, action["op"])] += 1
+                        statuses[response.status_code] += 1
+                        if (response.status_code not in EXPECTED or "Traceback" in response.text
+                                or (response.status_code >= 400 and not response.text.strip())):
+                            bad.append((action["method"], path, action["op"], param, value[:20],
+                                        response.status_code, response.text[:200]))
+    assert not bad, bad[:20]
+    # The sweep really reached the operations: every resource family, and validation refused most.
+    assert len(swept) >= 40, sorted(swept)
+    assert {"machines/", f"machines/{machine}/", "subnets/", "ipranges/", "fabrics/0/vlans/"} <= {
+        p for _, p, _ in swept}
+    assert statuses[400] > statuses[200] > 0, statuses
