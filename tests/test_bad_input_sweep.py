@@ -1,5 +1,6 @@
 """Every operation `describe/` declares, fed hostile values for each of its parameters, answers
-with a MAAS status and a plain message: never a 5xx, never a traceback.
+with a MAAS status and a plain message: never a 5xx, never a traceback.  An operation on an
+unknown object is 404, whatever values come with it.
 
 The sweep is driven by describe, so an operation added later is swept without touching this file.
 DELETE is left out: it takes no form parameters and would remove the objects the sweep aims at.
@@ -9,6 +10,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import Iterator
+
+import httpx
 
 from tests.harness import APIClient
 
@@ -17,6 +21,35 @@ HOSTILE = ["", "-1", "0", "99999999999999999999999", "1e309", "nan", "abc", "tru
            '{"a": 1}', "1.2.3.999", "10.77.0.0/33", "::::", "52:54:00", "10.77.0.5", "%00", "a\x00b",
            "\u00e9\u2603", "' OR 1=1 --", "x" * 5000]
 EXPECTED = {200, 204, 400, 403, 404, 409}
+
+
+def declared_operations(api: APIClient, object_of: dict[str, str], placeholders: dict[str, str]
+                        ) -> Iterator[tuple[str, str, str | None, list[str], bool]]:
+    """(method, path, op, parameters, names_an_object) for every GET/POST/PUT operation describe
+    declares, with the path's placeholders filled in: per resource family from `object_of`,
+    then from `placeholders`."""
+    doc = api.get("describe/").json()
+    for resource in doc["resources"]:
+        for handler in filter(None, (resource.get("auth"), resource.get("anon"))):
+            path = handler["path"].removeprefix(PREFIX)
+            names_an_object = "{" in path
+            top = path.split("/")[0]
+            if top in object_of:
+                path = re.sub(r"\{[a-z_]+\}", object_of[top], path)
+            for placeholder, value in placeholders.items():
+                path = path.replace(placeholder, value)
+            assert "{" not in path, f"no object for {handler['path']}"
+            for action in handler["actions"]:
+                if action["method"] != "DELETE":
+                    params = re.findall(r":param ([a-z_]+):", action.get("doc") or "") or ["name"]
+                    yield action["method"], path, action["op"], params, names_an_object
+
+
+def send(api: APIClient, method: str, path: str, op: str | None, fields: dict[str, str]) -> httpx.Response:
+    fields = {**fields, **({"op": op} if op else {})}
+    if method == "GET":
+        return api.request("GET", path, params=fields)
+    return api.request(method, path, data=fields)
 
 
 def test_hostile_values_for_every_declared_parameter_get_a_plain_4xx(api: APIClient) -> None:
@@ -31,42 +64,42 @@ def test_hostile_values_for_every_declared_parameter_get_a_plain_4xx(api: APICli
     object_of = {"domains": "0", "fabrics": "0", "vlans": "5001", "resourcepool": "0", "zones": "default",
                  "spaces": str(space), "ipranges": str(iprange), "machines": machine, "users": "admin",
                  "rackcontrollers": region_id, "regioncontrollers": region_id}
-    by_placeholder = {"{network}": "10.77.0.0", "{prefixlen}": "24",
-                      "{id}": "sweep"}  # subnets by name
+    placeholders = {"{network}": "10.77.0.0", "{prefixlen}": "24", "{id}": "sweep"}  # subnets by name
 
-    doc = api.get("describe/").json()
     swept: Counter[tuple[str, str, str | None]] = Counter()
     statuses: Counter[int] = Counter()
     bad = []
-    for resource in doc["resources"]:
-        for handler in filter(None, (resource.get("auth"), resource.get("anon"))):
-            path = handler["path"].removeprefix(PREFIX)
-            top = path.split("/")[0]
-            if top in object_of:
-                path = re.sub(r"\{[a-z_]+\}", object_of[top], path)
-            for placeholder, value in by_placeholder.items():
-                path = path.replace(placeholder, value)
-            assert "{" not in path, f"no object for {handler['path']}"
-            for action in handler["actions"]:
-                if action["method"] == "DELETE":
-                    continue
-                params = re.findall(r":param ([a-z_]+):", action.get("doc") or "") or ["name"]
-                for param in params:
-                    for value in HOSTILE:
-                        fields = {param: value, **({"op": action["op"]} if action["op"] else {})}
-                        if action["method"] == "GET":
-                            response = api.request("GET", path, params=fields)
-                        else:
-                            response = api.request(action["method"], path, data=fields)
-                        swept[(action["method"], path, action["op"])] += 1
-                        statuses[response.status_code] += 1
-                        if (response.status_code not in EXPECTED or "Traceback" in response.text
-                                or (response.status_code >= 400 and not response.text.strip())):
-                            bad.append((action["method"], path, action["op"], param, value[:20],
-                                        response.status_code, response.text[:200]))
+    for method, path, op, params, _ in declared_operations(api, object_of, placeholders):
+        for param in params:
+            for value in HOSTILE:
+                response = send(api, method, path, op, {param: value})
+                swept[(method, path, op)] += 1
+                statuses[response.status_code] += 1
+                if (response.status_code not in EXPECTED or "Traceback" in response.text
+                        or (response.status_code >= 400 and not response.text.strip())):
+                    bad.append((method, path, op, param, value[:20], response.status_code, response.text[:200]))
     assert not bad, bad[:20]
     # The sweep really reached the operations: every resource family, and validation refused most.
     assert len(swept) >= 40, sorted(swept)
     assert {"machines/", f"machines/{machine}/", "subnets/", "ipranges/", "fabrics/0/vlans/"} <= {
         p for _, p, _ in swept}
     assert statuses[400] > statuses[200] > 0, statuses
+
+
+def test_an_unknown_object_is_404_whatever_values_are_sent(api: APIClient) -> None:
+    """MAAS looks the object up before it judges the values: 404, not a 400 about a field."""
+    unknown = {"domains": "9999", "fabrics": "9999", "vlans": "9999", "resourcepool": "9999",
+               "zones": "nosuch", "spaces": "9999", "ipranges": "9999", "machines": "xyz123",
+               "users": "nosuch", "rackcontrollers": "xyz123", "regioncontrollers": "xyz123"}
+    placeholders = {"{network}": "10.250.0.0", "{prefixlen}": "24", "{id}": "9999"}
+    answers: dict[tuple[str, str, str | None], set[int]] = {}
+    for method, path, op, params, names_an_object in declared_operations(api, unknown, placeholders):
+        if not names_an_object:
+            continue
+        for param in params:
+            for value in ("", "-1", "x" * 5000, "1.2.3.999"):
+                response = send(api, method, path, op, {param: value})
+                answers.setdefault((method, path, op), set()).add(response.status_code)
+    assert answers and all(codes == {404} for codes in answers.values()), {
+        k: v for k, v in answers.items() if v != {404}}
+    assert ("PUT", "machines/xyz123/", None) in answers and ("PUT", "subnets/10.250.0.0/24/", None) in answers

@@ -25,7 +25,7 @@ from ironworks.region.api.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from ironworks.region.api.operations import Action, Handler
+from ironworks.region.api.operations import Action, Form, Handler
 
 log = logging.getLogger("ironworks.api")
 
@@ -126,7 +126,7 @@ async def _run(handler: Handler, action: Action, request: Request, engine: Async
         if action.admin:
             call.require_admin()
         if action.form is not None:
-            result = await action.func(call, action.form.from_params(params))
+            result = await action.func(call, await _form(handler, action, call, params))
         else:
             result = await action.func(call)
         statements = raw.info.get("statements", 0) - before
@@ -138,3 +138,12 @@ async def _run(handler: Handler, action: Action, request: Request, engine: Async
         response = json_response(result)
     response.headers[QUERY_COUNT_HEADER] = str(statements)
     return response
+
+
+async def _form(handler: Handler, action: Action, call: Call, params) -> Form:  # noqa: ANN001
+    try:
+        return action.form.from_params(params)
+    except ValidationFailed:
+        if handler.find is not None:
+            await handler.find(call)  # an unknown object is 404 before its values are judged
+        raise

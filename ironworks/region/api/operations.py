@@ -142,6 +142,8 @@ class Handler:
     doc: str
     anon: bool = False  # an anonymous handler (describe lists it under "anon")
     actions: dict[tuple[str, str | None], Action] = field(default_factory=dict)
+    # Looks up the object the path names (raising NotFound); see `lookup`.
+    find: Callable[[Any], Awaitable[Any]] | None = None
 
     @property
     def params(self) -> list[str]:
@@ -165,6 +167,13 @@ class Handler:
             return func
 
         return register
+
+    def lookup(self, func: Callable[[Any], Awaitable[Any]]) -> Callable[[Any], Awaitable[Any]]:
+        """Declare how to find the object this handler's path names.  Dispatch runs it when a
+        request's values fail validation, so an unknown object is 404 whatever was sent (MAAS
+        looks the object up first); valid requests pay nothing for it."""
+        self.find = func
+        return func
 
     def allowed_methods(self) -> list[str]:
         return sorted({m for m, _ in self.actions})

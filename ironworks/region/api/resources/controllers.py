@@ -7,6 +7,7 @@ reads, edits and deletes them.  Their JSON adds `service_set` from the service t
 from __future__ import annotations
 
 from pydantic import Field
+from sqlalchemy import Row
 from starlette.responses import Response
 
 from ironworks.region.api.context import Call
@@ -24,6 +25,16 @@ rack = Handler("RackControllerHandler", "rackcontrollers/{system_id}/", "Manage 
 regions = Handler("RegionControllersHandler", "regioncontrollers/", "Manage the region controllers of this MAAS.")
 region = Handler("RegionControllerHandler", "regioncontrollers/{system_id}/",
                  "Manage an individual region controller.")
+
+
+@rack.lookup
+async def find_rack(call: Call) -> Row:
+    return await nodes.get_node(call.conn, call.path["system_id"], RACK_TYPES, "RackController")
+
+
+@region.lookup
+async def find_region(call: Call) -> Row:
+    return await nodes.get_node(call.conn, call.path["system_id"], REGION_TYPES, "RegionController")
 
 RACK = (RACK_TYPES, "RackController", "rackcontrollers")
 REGION = (REGION_TYPES, "RegionController", "regioncontrollers")

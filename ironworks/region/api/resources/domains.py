@@ -17,6 +17,11 @@ domains = Handler("DomainsHandler", "domains/", "Manage domains.")
 domain = Handler("DomainHandler", "domains/{id}/", "Manage a domain.")
 
 
+@domain.lookup
+async def find_domain(call: Call) -> dict:
+    return await svc.get_domain(call.conn, call.path["id"])
+
+
 def _blank_none(value: object) -> object:
     return None if isinstance(value, str) and not value.strip() else value
 
@@ -56,7 +61,7 @@ async def create_domain(call: Call, form: DomainCreate) -> dict:
 @domain.action("read")
 async def read_domain(call: Call) -> dict:
     """Read a domain (by id or name)."""
-    return _render(await svc.get_domain(call.conn, call.path["id"]))
+    return _render(await find_domain(call))
 
 
 @domain.action("update", form=DomainUpdate, admin=True)

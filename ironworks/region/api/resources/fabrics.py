@@ -15,6 +15,11 @@ fabrics = Handler("FabricsHandler", "fabrics/", "Manage fabrics.")
 fabric = Handler("FabricHandler", "fabrics/{id}/", "Manage a fabric.")
 
 
+@fabric.lookup
+async def find_fabric(call: Call) -> dict:
+    return await get_fabric(call.conn, call.path["id"])
+
+
 class FabricForm(Form):
     name: str = Field(default="", max_length=256, description="Name of the fabric (default: fabric-<id>).")
     description: str = Field(default="", description="Description of the fabric.")
@@ -44,13 +49,13 @@ async def create_fabric(call: Call, form: FabricForm) -> dict:
 @fabric.action("read")
 async def read_fabric(call: Call) -> dict:
     """Read a fabric."""
-    return (await _fabrics(call, (await get_fabric(call.conn, call.path["id"]))["id"]))[0]
+    return (await _fabrics(call, (await find_fabric(call))["id"]))[0]
 
 
 @fabric.action("update", form=FabricForm, admin=True)
 async def update_fabric(call: Call, form: FabricForm) -> dict:
     """Update a fabric; only the fields given change."""
-    found = await get_fabric(call.conn, call.path["id"])
+    found = await find_fabric(call)
     await svc.update_fabric(call.conn, found, form.model_dump(exclude_unset=True))
     return (await _fabrics(call, found["id"]))[0]
 
@@ -61,4 +66,4 @@ async def delete_fabric(call: Call) -> None:
 
     The default fabric (0) and fabrics whose VLANs carry subnets or interfaces stay.
     """
-    await svc.delete_fabric(call.conn, await get_fabric(call.conn, call.path["id"]))
+    await svc.delete_fabric(call.conn, await find_fabric(call))

@@ -17,6 +17,11 @@ ipranges = Handler("IPRangesHandler", "ipranges/", "Manage IP ranges.")
 iprange = Handler("IPRangeHandler", "ipranges/{id}/", "Manage an IP range.")
 
 
+@iprange.lookup
+async def find_range(call: Call) -> dict:
+    return await svc.get_range(call.conn, call.path["id"])
+
+
 class IPRangeCreate(Form):
     type: Literal["dynamic", "reserved"] = Field(description="dynamic (a DHCP pool) or reserved.")
     start_ip: IPAddress = Field(description="First address of the range.")
@@ -59,13 +64,13 @@ async def create_range(call: Call, form: IPRangeCreate) -> dict:
 @iprange.action("read")
 async def read_range(call: Call) -> dict:
     """Read an IP range."""
-    return (await _ranges(call, (await svc.get_range(call.conn, call.path["id"]))["id"]))[0]
+    return (await _ranges(call, (await find_range(call))["id"]))[0]
 
 
 @iprange.action("update", form=IPRangeUpdate, admin=True)
 async def update_range(call: Call, form: IPRangeUpdate) -> dict:
     """Update an IP range; only the fields given change."""
-    row = await svc.get_range(call.conn, call.path["id"])
+    row = await find_range(call)
     await svc.update_range(call.conn, row, form.model_dump(exclude_unset=True))
     return (await _ranges(call, row["id"]))[0]
 
@@ -76,4 +81,4 @@ async def delete_range(call: Call) -> None:
 
     The last dynamic range of a VLAN that serves DHCP stays until DHCP is turned off.
     """
-    await svc.delete_range(call.conn, await svc.get_range(call.conn, call.path["id"]))
+    await svc.delete_range(call.conn, await find_range(call))

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import orjson
 from pydantic import AfterValidator, BeforeValidator, Field
+from sqlalchemy import Row
 from starlette.responses import Response
 
 from ironworks.region.api.body import Params
@@ -25,6 +26,11 @@ from ironworks.region.services.power_types import choices_text
 
 machines = Handler("MachinesHandler", "machines/", "Manage the collection of all the machines in the MAAS.")
 machine = Handler("MachineHandler", "machines/{system_id}/", "Manage an individual machine.")
+
+
+@machine.lookup
+async def find_machine(call: Call) -> Row:
+    return await nodes.get_node(call.conn, call.path["system_id"], nodes.MACHINE_TYPES, "Machine")
 
 MAX_INT = 2**31 - 1
 PREFIX = "power_parameters_"

@@ -13,6 +13,11 @@ pools = Handler("ResourcePoolsHandler", "resourcepools/", "Manage resource pools
 pool = Handler("ResourcePoolHandler", "resourcepool/{id}/", "Manage a resource pool.")
 
 
+@pool.lookup
+async def find_pool(call: Call) -> dict:
+    return await svc.get_pool(call.conn, call.path["id"])
+
+
 class PoolCreate(Form):
     name: str = Field(min_length=1, max_length=256, description="The new resource pool's name.")
     description: str = Field(default="", description="A brief description of the new resource pool.")
@@ -38,7 +43,7 @@ async def create_pool(call: Call, form: PoolCreate) -> dict:
 @pool.action("read")
 async def read_pool(call: Call) -> dict:
     """Read a resource pool (by id or name)."""
-    return render.pool(await svc.get_pool(call.conn, call.path["id"]))
+    return render.pool(await find_pool(call))
 
 
 @pool.action("update", form=PoolUpdate, admin=True)

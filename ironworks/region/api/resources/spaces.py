@@ -14,6 +14,11 @@ spaces = Handler("SpacesHandler", "spaces/", "Manage spaces.")
 space = Handler("SpaceHandler", "spaces/{id}/", "Manage a space.")
 
 
+@space.lookup
+async def find_space(call: Call) -> dict:
+    return await get_space(call.conn, call.path["id"])
+
+
 class SpaceForm(Form):
     name: str = Field(default="", max_length=256, description="Name of the space (default: space-<id>).")
     description: str = Field(default="", description="Description of the space.")
@@ -40,14 +45,14 @@ async def create_space(call: Call, form: SpaceForm) -> dict:
 @space.action("read")
 async def read_space(call: Call) -> dict:
     """Read a space (by id or name)."""
-    found = await get_space(call.conn, call.path["id"])
+    found = await find_space(call)
     return (await _spaces(call, found["id"]))[0]
 
 
 @space.action("update", form=SpaceForm, admin=True)
 async def update_space(call: Call, form: SpaceForm) -> dict:
     """Update a space; only the fields given change."""
-    found = await get_space(call.conn, call.path["id"])
+    found = await find_space(call)
     await svc.update_space(call.conn, found, form.model_dump(exclude_unset=True))
     return (await _spaces(call, found["id"]))[0]
 
@@ -55,4 +60,4 @@ async def update_space(call: Call, form: SpaceForm) -> dict:
 @space.action("delete", admin=True)
 async def delete_space(call: Call) -> None:
     """Delete a space; its VLANs are left without a space ("undefined")."""
-    await svc.delete_space(call.conn, await get_space(call.conn, call.path["id"]))
+    await svc.delete_space(call.conn, await find_space(call))

@@ -19,6 +19,12 @@ subnet_by_cidr = Handler("SubnetByCidrHandler", "subnets/{network}/{prefixlen}/"
                          "Manage a subnet named by its CIDR (network/prefix length).")
 
 
+@subnet.lookup
+@subnet_by_cidr.lookup
+async def find_one_subnet(call: Call) -> tuple[dict, dict[int, dict]]:
+    return await find_subnet(call.conn, _ref(call))
+
+
 class SubnetFields(Form):
     name: str = Field(default="", max_length=255, description="Name of the subnet (default: its CIDR).")
     description: str = Field(default="", description="Description of the subnet.")
@@ -78,13 +84,13 @@ async def create_subnet(call: Call, form: SubnetCreate) -> dict:
 
 async def read_subnet(call: Call) -> dict:
     """Read a subnet."""
-    row, vlans = await find_subnet(call.conn, _ref(call))
+    row, vlans = await find_one_subnet(call)
     return render.subnet_in(row, vlans)
 
 
 async def update_subnet(call: Call, form: SubnetUpdate) -> dict:
     """Update a subnet; only the fields given change."""
-    row, _ = await find_subnet(call.conn, _ref(call))
+    row, _ = await find_one_subnet(call)
     await svc.update_subnet(call.conn, row, form.model_dump(exclude_unset=True))
     return await _render(call, row["id"])
 
@@ -94,7 +100,7 @@ async def delete_subnet(call: Call) -> None:
 
     Refused while nodes hold static addresses in it.
     """
-    row, _ = await find_subnet(call.conn, _ref(call))
+    row, _ = await find_one_subnet(call)
     await svc.delete_subnet(call.conn, row)
 
 

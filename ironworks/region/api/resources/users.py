@@ -14,6 +14,11 @@ from ironworks.region.services import users as svc
 
 users = Handler("UsersHandler", "users/", "Manage the user accounts of this MAAS.")
 user = Handler("UserHandler", "users/{username}/", "Manage a user account.")
+
+
+@user.lookup
+async def find_user(call: Call) -> dict:
+    return await svc.get_user(call.conn, call.path["username"])
 account = Handler("AccountHandler", "account/", "Manage the current logged-in user.")
 
 
@@ -51,7 +56,7 @@ async def create_user(call: Call, form: UserCreate) -> dict:
 @user.action("read")
 async def read_user(call: Call) -> dict:
     """Retrieve a user."""
-    return render.user(await svc.get_user(call.conn, call.path["username"]))
+    return render.user(await find_user(call))
 
 
 @user.action("delete", admin=True)

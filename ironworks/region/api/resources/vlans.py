@@ -18,6 +18,22 @@ vlan = Handler("VlanHandler", "fabrics/{fabric_id}/vlans/{vid}/",
 # Same object by database id: the form VLAN resource_uris take.  libmaas ignores this name.
 vlan_by_db_id = Handler("VlanByIdHandler", "vlans/{vlan_id}/", "Manage a VLAN by its database id.")
 
+
+@vlans.lookup
+async def find_fabric(call: Call) -> dict:
+    return await get_fabric(call.conn, call.path["fabric_id"])
+
+
+@vlan.lookup
+async def find_vlan(call: Call) -> Vlans:
+    return await vlan_by_vid(call.conn, call.path["fabric_id"], call.path["vid"])
+
+
+@vlan_by_db_id.lookup
+async def find_vlan_by_id(call: Call) -> Vlans:
+    return await vlan_by_id(call.conn, call.path["vlan_id"])
+
+
 _VID = "VLAN id (802.1Q tag), 0-4094."
 _MTU = "MTU of the VLAN, 552-65535 (default 1500)."
 _SPACE = "Space of the VLAN, by name or id; empty clears it."
@@ -59,7 +75,7 @@ async def _by_id(call: Call, vlan_id: int) -> dict:
 @vlans.action("read")
 async def list_vlans(call: Call) -> list[dict]:
     """List the VLANs of a fabric."""
-    found = await get_fabric(call.conn, call.path["fabric_id"])
+    found = await find_fabric(call)
     loaded = await load_vlans(call.conn, lambda v: v.c.fabric_id == found["id"])
     return [render.vlan_in(row, loaded.by_id) for row in loaded.rows]
 
@@ -67,7 +83,7 @@ async def list_vlans(call: Call) -> list[dict]:
 @vlans.action("create", form=VlanCreate, admin=True)
 async def create_vlan(call: Call, form: VlanCreate) -> dict:
     """Create a VLAN on a fabric."""
-    found = await get_fabric(call.conn, call.path["fabric_id"])
+    found = await find_fabric(call)
     return await _by_id(call, await svc.create_vlan(call.conn, found, form.model_dump(exclude_unset=True)))
 
 
@@ -84,7 +100,7 @@ async def _delete(call: Call, loaded: Vlans) -> None:
 @vlan.action("read")
 async def read_vlan(call: Call) -> dict:
     """Read a VLAN."""
-    return _one(await vlan_by_vid(call.conn, call.path["fabric_id"], call.path["vid"]))
+    return _one(await find_vlan(call))
 
 
 @vlan.action("update", form=VlanUpdate, admin=True)
@@ -95,19 +111,19 @@ async def update_vlan(call: Call, form: VlanUpdate) -> dict:
     VLAN's subnets; racks must have an interface on the VLAN.  Clearing the primary promotes
     the secondary.
     """
-    return await _update(call, await vlan_by_vid(call.conn, call.path["fabric_id"], call.path["vid"]), form)
+    return await _update(call, await find_vlan(call), form)
 
 
 @vlan.action("delete", admin=True)
 async def delete_vlan(call: Call) -> None:
     """Delete a VLAN (not the untagged one, nor one with subnets or interfaces)."""
-    await _delete(call, await vlan_by_vid(call.conn, call.path["fabric_id"], call.path["vid"]))
+    await _delete(call, await find_vlan(call))
 
 
 @vlan_by_db_id.action("read")
 async def read_vlan_by_id(call: Call) -> dict:
     """Read a VLAN."""
-    return _one(await vlan_by_id(call.conn, call.path["vlan_id"]))
+    return _one(await find_vlan_by_id(call))
 
 
 @vlan_by_db_id.action("update", form=VlanUpdate, admin=True)
@@ -118,10 +134,10 @@ async def update_vlan_by_id(call: Call, form: VlanUpdate) -> dict:
     VLAN's subnets; racks must have an interface on the VLAN.  Clearing the primary promotes
     the secondary.
     """
-    return await _update(call, await vlan_by_id(call.conn, call.path["vlan_id"]), form)
+    return await _update(call, await find_vlan_by_id(call), form)
 
 
 @vlan_by_db_id.action("delete", admin=True)
 async def delete_vlan_by_id(call: Call) -> None:
     """Delete a VLAN (not the untagged one, nor one with subnets or interfaces)."""
-    await _delete(call, await vlan_by_id(call.conn, call.path["vlan_id"]))
+    await _delete(call, await find_vlan_by_id(call))

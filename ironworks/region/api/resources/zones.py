@@ -13,6 +13,11 @@ zones = Handler("ZonesHandler", "zones/", "Manage physical zones.")
 zone = Handler("ZoneHandler", "zones/{name}/", "Manage a physical zone.")
 
 
+@zone.lookup
+async def find_zone(call: Call) -> dict:
+    return await svc.get_zone(call.conn, call.path["name"])
+
+
 class ZoneCreate(Form):
     name: str = Field(min_length=1, max_length=256, description="The name of the new zone.")
     description: str = Field(default="", description="A description of the new zone.")
@@ -38,7 +43,7 @@ async def create_zone(call: Call, form: ZoneCreate) -> dict:
 @zone.action("read")
 async def read_zone(call: Call) -> dict:
     """Read a zone."""
-    return render.zone(await svc.get_zone(call.conn, call.path["name"]))
+    return render.zone(await find_zone(call))
 
 
 @zone.action("update", form=ZoneUpdate, admin=True)
