@@ -25,13 +25,11 @@ async def find_fabric(call: Call) -> dict:
 
 
 @vlan.lookup
-async def find_vlan(call: Call) -> Vlans:
-    return await vlan_by_vid(call.conn, call.path["fabric_id"], call.path["vid"])
-
-
 @vlan_by_db_id.lookup
-async def find_vlan_by_id(call: Call) -> Vlans:
-    return await vlan_by_id(call.conn, call.path["vlan_id"])
+async def find_vlan(call: Call) -> Vlans:
+    if "vlan_id" in call.path:
+        return await vlan_by_id(call.conn, call.path["vlan_id"])
+    return await vlan_by_vid(call.conn, call.path["fabric_id"], call.path["vid"])
 
 
 _VID = "VLAN id (802.1Q tag), 0-4094."
@@ -87,23 +85,11 @@ async def create_vlan(call: Call, form: VlanCreate) -> dict:
     return await _by_id(call, await svc.create_vlan(call.conn, found, form.model_dump(exclude_unset=True)))
 
 
-async def _update(call: Call, loaded: Vlans, form: VlanUpdate) -> dict:
-    row = loaded.rows[0]
-    await svc.update_vlan(call.conn, row, form.model_dump(exclude_unset=True))
-    return await _by_id(call, row["id"])
-
-
-async def _delete(call: Call, loaded: Vlans) -> None:
-    await svc.delete_vlan(call.conn, loaded.rows[0])
-
-
-@vlan.action("read")
 async def read_vlan(call: Call) -> dict:
     """Read a VLAN."""
     return _one(await find_vlan(call))
 
 
-@vlan.action("update", form=VlanUpdate, admin=True)
 async def update_vlan(call: Call, form: VlanUpdate) -> dict:
     """Update a VLAN; only the fields given change.
 
@@ -111,33 +97,18 @@ async def update_vlan(call: Call, form: VlanUpdate) -> dict:
     VLAN's subnets; racks must have an interface on the VLAN.  Clearing the primary promotes
     the secondary.
     """
-    return await _update(call, await find_vlan(call), form)
+    row = (await find_vlan(call)).rows[0]
+    await svc.update_vlan(call.conn, row, form.model_dump(exclude_unset=True))
+    return await _by_id(call, row["id"])
 
 
-@vlan.action("delete", admin=True)
 async def delete_vlan(call: Call) -> None:
     """Delete a VLAN (not the untagged one, nor one with subnets or interfaces)."""
-    await _delete(call, await find_vlan(call))
+    await svc.delete_vlan(call.conn, (await find_vlan(call)).rows[0])
 
 
-@vlan_by_db_id.action("read")
-async def read_vlan_by_id(call: Call) -> dict:
-    """Read a VLAN."""
-    return _one(await find_vlan_by_id(call))
-
-
-@vlan_by_db_id.action("update", form=VlanUpdate, admin=True)
-async def update_vlan_by_id(call: Call, form: VlanUpdate) -> dict:
-    """Update a VLAN; only the fields given change.
-
-    DHCP (dhcp_on=true) needs a primary rack controller and a dynamic IP range on one of the
-    VLAN's subnets; racks must have an interface on the VLAN.  Clearing the primary promotes
-    the secondary.
-    """
-    return await _update(call, await find_vlan_by_id(call), form)
-
-
-@vlan_by_db_id.action("delete", admin=True)
-async def delete_vlan_by_id(call: Call) -> None:
-    """Delete a VLAN (not the untagged one, nor one with subnets or interfaces)."""
-    await _delete(call, await find_vlan_by_id(call))
+for _handler in (vlan, vlan_by_db_id):
+    _handler.action("read")(read_vlan)
+    _handler.action("update", form=VlanUpdate, admin=True)(update_vlan)
+    _handler.action("delete", admin=True)(delete_vlan)
+del _handler  # the collector picks Handlers out of module globals: no duplicates
