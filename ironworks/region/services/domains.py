@@ -9,8 +9,8 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.db import tables as t
-from ironworks.region.api.errors import BadRequest, NotFound, ValidationFailed
-from ironworks.region.services.names import by_id_or_name, ensure_name_free
+from ironworks.region.api.errors import BadRequest, ValidationFailed
+from ironworks.region.services.names import ensure_name_free, get_by_ref, id_by_ref
 
 _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", re.IGNORECASE)
 MAX_TTL = 604800  # one week, MAAS's bound
@@ -36,19 +36,11 @@ async def list_domains(conn: AsyncConnection) -> list[dict]:
 
 
 async def get_domain(conn: AsyncConnection, ref: str) -> dict:
-    row = (await conn.execute(select(t.domain).where(by_id_or_name(t.domain, ref))
-                              .order_by(t.domain.c.id))).first()
-    if row is None:
-        raise NotFound.model("Domain")
-    return dict(row._mapping)
+    return await get_by_ref(conn, t.domain, ref, "Domain")
 
 
 async def domain_id(conn: AsyncConnection, ref: str, field: str = "domain") -> int:
-    found = await conn.scalar(select(t.domain.c.id).where(by_id_or_name(t.domain, ref))
-                              .order_by(t.domain.c.id))
-    if found is None:
-        raise ValidationFailed.field(field, f"No domain named '{ref}' exists.")
-    return found
+    return await id_by_ref(conn, t.domain, ref, field, "domain")
 
 
 async def default_domain_id(conn: AsyncConnection) -> int:

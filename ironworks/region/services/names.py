@@ -7,7 +7,7 @@ import re
 from sqlalchemy import ColumnElement, Table, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ironworks.region.api.errors import ValidationFailed
+from ironworks.region.api.errors import NotFound, ValidationFailed
 
 
 async def ensure_name_free(conn: AsyncConnection, table: Table, name: str, label: str,
@@ -36,3 +36,19 @@ def by_id_or_name(table: Table, ref: str) -> ColumnElement[bool]:
     if ref.isdigit():
         return or_(table.c.id == int(ref), table.c.name == ref)
     return table.c.name == ref
+
+
+async def get_by_ref(conn: AsyncConnection, table: Table, ref: str, model: str) -> dict:
+    """The row `ref` names (the lowest id when an id and a name both match), or 404 `No <model>`."""
+    row = (await conn.execute(select(table).where(by_id_or_name(table, ref)).order_by(table.c.id))).first()
+    if row is None:
+        raise NotFound.model(model)
+    return dict(row._mapping)
+
+
+async def id_by_ref(conn: AsyncConnection, table: Table, ref: str, field: str, label: str) -> int:
+    """The id of the row a form's `field` names, or a 400 on that field."""
+    found = await conn.scalar(select(table.c.id).where(by_id_or_name(table, ref)).order_by(table.c.id))
+    if found is None:
+        raise ValidationFailed.field(field, f"No {label} named '{ref}' exists.")
+    return found

@@ -8,8 +8,8 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.db import tables as t
-from ironworks.region.api.errors import BadRequest, NotFound, ValidationFailed
-from ironworks.region.services.names import by_id_or_name, ensure_name_free
+from ironworks.region.api.errors import BadRequest, ValidationFailed
+from ironworks.region.services.names import ensure_name_free, get_by_ref, id_by_ref
 from ironworks.region.services.nodetypes import NodeType
 
 DEFAULT_POOL_ID = 0
@@ -30,19 +30,11 @@ async def list_pools(conn: AsyncConnection) -> list[dict]:
 
 
 async def get_pool(conn: AsyncConnection, ref: str) -> dict:
-    row = (await conn.execute(select(t.resource_pool).where(by_id_or_name(t.resource_pool, ref))
-                              .order_by(t.resource_pool.c.id))).first()
-    if row is None:
-        raise NotFound.model("ResourcePool")
-    return dict(row._mapping)
+    return await get_by_ref(conn, t.resource_pool, ref, "ResourcePool")
 
 
 async def pool_id(conn: AsyncConnection, ref: str, field: str = "pool") -> int:
-    found = await conn.scalar(select(t.resource_pool.c.id).where(by_id_or_name(t.resource_pool, ref))
-                              .order_by(t.resource_pool.c.id))
-    if found is None:
-        raise ValidationFailed.field(field, f"No resource pool named '{ref}' exists.")
-    return found
+    return await id_by_ref(conn, t.resource_pool, ref, field, "resource pool")
 
 
 async def create_pool(conn: AsyncConnection, name: str, description: str) -> dict:
