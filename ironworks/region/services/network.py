@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from sqlalchemy import ColumnElement, FromClause, Select, false, func, or_, select
+from sqlalchemy import ColumnElement, FromClause, Select, Table, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.db import tables as t
@@ -106,23 +106,22 @@ def vlan_label(row: dict) -> str:
 
 # -- fabrics and spaces ---------------------------------------------------------------------
 
-async def get_fabric(conn: AsyncConnection, ref: str) -> dict:
-    """A fabric by id, else by name; 404 when neither matches."""
-    fabric_id = as_int(ref)
-    cond = t.fabric.c.id == fabric_id if fabric_id is not None else t.fabric.c.name == str(ref)
-    row = (await conn.execute(select(t.fabric).where(cond))).first()
+async def _by_id_else_name(conn: AsyncConnection, table: Table, ref: str, model: str) -> dict:
+    """A row by id when `ref` is a number, else by name; 404 `No <model>` when none matches."""
+    row_id = as_int(ref)
+    cond = table.c.id == row_id if row_id is not None else table.c.name == str(ref)
+    row = (await conn.execute(select(table).where(cond))).first()
     if row is None:
-        raise NotFound.model("Fabric")
+        raise NotFound.model(model)
     return dict(row._mapping)
+
+
+async def get_fabric(conn: AsyncConnection, ref: str) -> dict:
+    return await _by_id_else_name(conn, t.fabric, ref, "Fabric")
 
 
 async def get_space(conn: AsyncConnection, ref: str) -> dict:
-    space_id = as_int(ref)
-    cond = t.space.c.id == space_id if space_id is not None else t.space.c.name == str(ref)
-    row = (await conn.execute(select(t.space).where(cond))).first()
-    if row is None:
-        raise NotFound.model("Space")
-    return dict(row._mapping)
+    return await _by_id_else_name(conn, t.space, ref, "Space")
 
 
 async def resolve_space(conn: AsyncConnection, ref: str | None, key: str = "space") -> int | None:
