@@ -22,14 +22,10 @@ import signal
 import statistics
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from ironworks.region.api.auth import plaintext_header  # noqa: E402
-from tests.harness import API, Cluster, Region, free_port, world_traversable_tempdir  # noqa: E402
-from tests.test_query_counts import insert_nodes  # noqa: E402
+from ironworks.lab.harness import API, Cluster, Region, free_port, world_traversable_tempdir
+from ironworks.lab.nodes import insert_nodes
+from ironworks.region.api.auth import plaintext_header
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -78,7 +74,7 @@ def run(sizes: list[int], requests: int) -> int:
     try:
         print("starting PostgreSQL and a region (1 worker) ...", flush=True)
         cluster = Cluster()
-        # As tests.harness.start_region, but `region` is known before its process starts, so the
+        # As ironworks.lab.harness.start_region, but `region` is known before its process starts, so the
         # clean-up below stops it even if start-up fails half-way.
         region = Region(cluster, cluster.new_database(), free_port(), world_traversable_tempdir("iw-bench-"))
         region.write_config()
@@ -91,7 +87,7 @@ def run(sizes: list[int], requests: int) -> int:
         results: dict[int, dict] = {}
         have = 0
         for size in sizes:
-            insert_nodes(region.sql, have + 1, size - have, prefix="bench")
+            insert_nodes(region, have + 1, size - have, prefix="bench")
             have = size
             region.sql("ANALYZE")
             r = results[size] = measure(client, size, requests)

@@ -11,7 +11,7 @@ data directory each, 2 workers by default) and HAProxy on 127.0.0.30, then print
    any client waited for an answer, HAProxy's re-sends, and the time until the survivors show
    the region `dead`; then the time until it is `running` again after a restart;
 3. the write gap across a PostgreSQL promotion (`measure_promotion_write_gap()`, from
-   tests/ha/pgpair.py when it is there).
+   ironworks/lab/pgfailover.py).
 
 Goals: 0 failed requests, stall <= 2 s, dead <= 15 s, writes back <= 2 s after promotion.
 Everything it started is stopped (by PID) and removed at the end, also on failure, Ctrl-C or the
@@ -30,13 +30,10 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.ha import frontlab, lab, loadgen  # noqa: E402
-from tests.ha.frontlab import HAProxy  # noqa: E402
-from tests.ha.lab import LabCluster, LabRegion  # noqa: E402
-from tests.ha.loadgen import ProcessLoad  # noqa: E402
+from ironworks.lab import frontdoor, hosts, loadgen, pgfailover
+from ironworks.lab.frontdoor import HAProxy
+from ironworks.lab.hosts import LabCluster, LabRegion
+from ironworks.lab.loadgen import ProcessLoad
 
 ADDRESSES = ("127.0.0.31", "127.0.0.32", "127.0.0.33")
 HAPROXY_ADDRESS = "127.0.0.30"
@@ -57,7 +54,7 @@ def start_haproxy(regions: list[LabRegion], work: Path, port: int, old: HAProxy 
     if old:
         old.stop()
     live = [r for r in regions if r.process and r.process.poll() is None]
-    config = frontlab.generated_haproxy_config(live[0], bind=HAPROXY_ADDRESS, port=port,
+    config = frontdoor.generated_haproxy_config(live[0], bind=HAPROXY_ADDRESS, port=port,
                                           pidfile=work / "haproxy.pid", stats_socket=work / "stats.sock")
     hap = HAProxy(config, work, bind=HAPROXY_ADDRESS, port=port, stats_socket=work / "stats.sock")
     hap.start()
@@ -107,7 +104,7 @@ def kill_under_load(regions: list[LabRegion], hap: HAProxy, apikey: str, args: a
         victim.kill9()
         dead_s = None
         while time.monotonic() - killed_at < 60:
-            if lab.regiond_statuses(survivor).get(victim.hostname, ("",))[0] == "dead":
+            if hosts.regiond_statuses(survivor).get(victim.hostname, ("",))[0] == "dead":
                 dead_s = time.monotonic() - killed_at
                 break
             time.sleep(0.1)
@@ -120,7 +117,7 @@ def kill_under_load(regions: list[LabRegion], hap: HAProxy, apikey: str, args: a
     victim.start(120)
     back = None
     while time.monotonic() - started < 90:
-        if lab.regiond_statuses(survivor).get(victim.hostname, ("",))[0] == "running":
+        if hosts.regiond_statuses(survivor).get(victim.hostname, ("",))[0] == "running":
             back = time.monotonic() - started
             break
         time.sleep(0.2)
@@ -139,16 +136,6 @@ def kill_under_load(regions: list[LabRegion], hap: HAProxy, apikey: str, args: a
     }
 
 
-def measure_promotion_write_gap() -> dict | None:
-    """The PostgreSQL part: stop the primary, promote the standby, time until regions write
-    again.  Lives in tests/ha/pgpair.py (another module's scenario); None when it is not there."""
-    try:
-        from tests.ha.pgpair import measure_promotion_write_gap as measure
-    except ImportError:
-        return None
-    return measure()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=8.0, help="seconds measured per region count")
@@ -158,16 +145,16 @@ def main() -> int:
     parser.add_argument("--no-promotion", action="store_true", help="skip the PostgreSQL promotion part")
     args = parser.parse_args()
 
-    frontlab.require_haproxy()
-    lab.require_unshare()
+    frontdoor.require_haproxy()
+    hosts.require_unshare()
     signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(TIME_LIMIT_S)
     cluster = regions = hap = None
-    work = lab.lab_tempdir("iw-bench-haproxy-")
+    work = hosts.lab_tempdir("iw-bench-haproxy-")
     try:
         cluster = LabCluster()
-        regions = lab.make_regions(cluster, 3, workers=args.workers, addresses=ADDRESSES, prefix="bench")
-        port = lab.free_port_on(HAPROXY_ADDRESS)
+        regions = hosts.make_regions(cluster, 3, workers=args.workers, addresses=ADDRESSES, prefix="bench")
+        port = hosts.free_port_on(HAPROXY_ADDRESS)
         print(f"{os.cpu_count()} CPU(s); regions of {args.workers} workers on {', '.join(ADDRESSES)}; "
               f"HAProxy on {HAPROXY_ADDRESS}:{port}; clients: {args.client_processes} processes, "
               f"{len(SOURCES)} source addresses × {args.per_source} thread(s); signed GETs "
@@ -205,22 +192,18 @@ def main() -> int:
         if hap:
             hap.stop()
         if regions:
-            lab.cleanup_regions(regions)
+            hosts.cleanup_regions(regions)
         if cluster:
             cluster.destroy()
         shutil.rmtree(work, ignore_errors=True)
 
     if not args.no_promotion:
-        gap = measure_promotion_write_gap()
-        if gap is None:
-            print("PostgreSQL promotion write gap: not measured (tests/ha/pgpair.py has no "
-                  "measure_promotion_write_gap)")
-        else:
-            print("PostgreSQL promotion: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
-                                                   for k, v in gap.items()))
-            if "write_gap_s" in gap:
-                goals.append(("writes back <= 2 s after promotion", gap.get("promotion_to_first_write_s",
-                                                                           gap["write_gap_s"]) <= 2.0))
+        gap = pgfailover.measure_promotion_write_gap()
+        print("PostgreSQL promotion: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
+                                               for k, v in gap.items()))
+        if "write_gap_s" in gap:
+            goals.append(("writes back <= 2 s after promotion", gap.get("promotion_to_first_write_s",
+                                                                       gap["write_gap_s"]) <= 2.0))
     signal.alarm(0)
     print("goals: " + "; ".join(f"{name}: {'met' if ok else 'MISSED'}" for name, ok in goals))
     return 0 if all(ok for _, ok in goals) else 1

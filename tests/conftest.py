@@ -7,7 +7,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.harness import APIClient, Cluster, Region, start_region
+from ironworks.lab.harness import APIClient, Cluster, Region, start_region
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import base64
 
 import httpx
 
-from tests.harness import APIClient, Region
+from ironworks.lab.harness import APIClient, Region
 
 
 def test_whoami_is_200_with_a_valid_key_and_401_with_a_wrong_one(api: APIClient, region: Region) -> None:

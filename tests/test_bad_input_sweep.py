@@ -14,7 +14,7 @@ from typing import Iterator
 
 import httpx
 
-from tests.harness import APIClient
+from ironworks.lab.harness import APIClient
 
 PREFIX = "/MAAS/api/2.0/"
 HOSTILE = ["", "-1", "0", "99999999999999999999999", "1e309", "nan", "abc", "true", "null", "[]",

@@ -16,7 +16,7 @@ from typing import Any, Callable
 import httpx
 import pytest
 
-from tests.harness import BIN, APIClient, Region, free_port
+from ironworks.lab.harness import BIN, APIClient, Region, free_port
 
 Maas = Callable[..., subprocess.CompletedProcess]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ironworks.common import config as cfg
+from ironworks.region import config as cfg
 
 BIN = Path(sys.executable).parent
 

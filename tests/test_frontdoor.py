@@ -9,8 +9,13 @@ import re
 import pytest
 
 from ironworks.cli import region as cli
-from ironworks.region.ha.frontdoor import (
-    HEALTH_PATH, Backend, HAProxyOptions, KeepalivedOptions, haproxy_config, keepalived_config,
+from ironworks.region.frontdoor.render import (
+    HEALTH_PATH,
+    Backend,
+    HAProxyOptions,
+    KeepalivedOptions,
+    haproxy_config,
+    keepalived_config,
 )
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ironworks.region.api.errors import ValidationFailed
-from ironworks.region.services.ipam import (
+from ironworks.common.errors import InvalidInput
+from ironworks.region.services.networking.ipam import (
     Range,
     address_problem,
     check_gateway,
@@ -22,7 +22,7 @@ RES = Range(2, "reserved", ip("10.0.0.10"), ip("10.0.0.20"))
 
 
 def errors(kind: str, start: str, end: str, net=NET, others=(), allocated=(), gateway=None) -> dict:  # noqa: ANN001
-    with pytest.raises(ValidationFailed) as caught:
+    with pytest.raises(InvalidInput) as caught:
         check_range(kind, ip(start), ip(end), net, list(others), [ip(a) for a in allocated],
                     ip(gateway) if gateway else None)
     return caught.value.errors
@@ -85,7 +85,7 @@ def test_gateway_rules() -> None:
     check_gateway(None, NET)
     for bad, why in [("10.0.1.1", "not in subnet"), ("10.0.0.0", "network address"),
                      ("10.0.0.255", "broadcast address"), ("fe80::1", "IPv6 address")]:
-        with pytest.raises(ValidationFailed) as caught:
+        with pytest.raises(InvalidInput) as caught:
             check_gateway(ip(bad), NET)
         assert why in caught.value.errors["gateway_ip"][0]
 

@@ -16,9 +16,9 @@ from typing import Any, Callable
 
 import pytest
 
-from ironworks.region import identity
+from ironworks.common import identity
+from ironworks.lab.harness import Region
 from tests import libmaas_driver as driver
-from tests.harness import Region
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBMAAS_VENV = Path(os.environ.get("IRONWORKS_LIBMAAS_VENV", ROOT / ".venv-libmaas"))

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from ironworks.region.ha import budget
-from ironworks.region.ha.liveness import DEAD_AFTER_S, HEARTBEAT_S, LIVENESS_INTERVAL_S, regiond_status, rpc_document
+from ironworks.region.cluster import budget
+from ironworks.region.cluster.liveness import (
+    DEAD_AFTER_S,
+    HEARTBEAT_S,
+    LIVENESS_INTERVAL_S,
+    regiond_status,
+    rpc_document,
+)
 
 
 def test_regiond_status_follows_live_processes() -> None:

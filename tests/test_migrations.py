@@ -8,7 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from ironworks.db.connect import Target, sync_engine
 from ironworks.db.migrate import code_head, migrate
 from ironworks.db.tables import metadata
-from tests.harness import DB_PASSWORD, Cluster
+from ironworks.lab.harness import DB_PASSWORD, Cluster
 
 
 def test_migrations_match_the_declared_tables(cluster: Cluster) -> None:

@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-
-from tests.harness import APIClient, Region
+from ironworks.lab.harness import APIClient, Region
+from ironworks.lab.nodes import add_node
 
 API = "/MAAS/api/2.0/"
-
-
-def add_node(region: Region, hostname: str, node_type: int, vlan_id: int | None = None) -> str:
-    """A node (racks register over the rack channel, which does not exist yet) with one
-    interface on `vlan_id`."""
-    system_id = uuid.uuid4().hex[:6]
-    (node_id,), = region.sql("INSERT INTO node (system_id, hostname, node_type, domain_id, zone_id) "
-                             "VALUES (%s, %s, %s, 0, 1) RETURNING id", (system_id, hostname, node_type))
-    if vlan_id is not None:
-        region.sql("INSERT INTO interface (node_id, name, vlan_id) VALUES (%s, 'eth0', %s)", (node_id, vlan_id))
-    return system_id
 
 
 # -- fabrics ----------------------------------------------------------------------------------
@@ -98,7 +86,7 @@ def test_fabric_with_a_subnet_cannot_be_deleted(api: APIClient) -> None:
 
 def test_fabric_with_an_interface_cannot_be_deleted(api: APIClient, region: Region) -> None:
     fabric = api.post("fabrics/", {"name": "has-nic"}).json()
-    add_node(region, "nic-owner", 0, fabric["vlans"][0]["id"])
+    add_node(region, "nic-owner", 0, vlans=(fabric["vlans"][0]["id"],))
     response = api.delete(f"fabrics/{fabric['id']}/")
     assert response.status_code == 400
     assert "nic-owner:eth0" in response.text

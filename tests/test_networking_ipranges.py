@@ -5,7 +5,8 @@ from __future__ import annotations
 import itertools
 import uuid
 
-from tests.harness import APIClient, Region
+from ironworks.lab.harness import APIClient, Region
+from ironworks.lab.nodes import add_node
 
 _octet = itertools.count(1)
 
@@ -23,10 +24,7 @@ def add_address(region: Region, ip: str, subnet_id: int, alloc_type: str) -> Non
 
 
 def serve_dhcp(api: APIClient, region: Region, vlan_id: int) -> None:
-    system_id = uuid.uuid4().hex[:6]
-    (node_id,), = region.sql("INSERT INTO node (system_id, hostname, node_type, domain_id, zone_id) "
-                             "VALUES (%s, %s, 2, 0, 1) RETURNING id", (system_id, f"rack-{system_id}"))
-    region.sql("INSERT INTO interface (node_id, name, vlan_id) VALUES (%s, 'eth0', %s)", (node_id, vlan_id))
+    _, system_id = add_node(region, f"rack-{uuid.uuid4().hex[:6]}", vlans=(vlan_id,))
     response = api.put(f"vlans/{vlan_id}/", {"dhcp_on": "true", "primary_rack": system_id})
     assert response.status_code == 200, response.text
 

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from tests.harness import APIClient, Region
+from ironworks.lab.harness import APIClient, Region
+from ironworks.lab.nodes import add_node
 
 LISTS = ("fabrics/", "spaces/", "subnets/", "ipranges/")
 
@@ -18,8 +19,7 @@ def populate(api: APIClient, region: Region, n: int, vlan_fabric: int, done: int
     """Objects number done+1..n of each kind, with every relation filled in: a space, racks,
     a relay VLAN, a subnet with a gateway, a range with its user."""
     (rack_id,), = region.sql("SELECT id FROM node WHERE system_id = 'qrack1'") or \
-        region.sql("INSERT INTO node (system_id, hostname, node_type, domain_id, zone_id) "
-                   "VALUES ('qrack1', 'qrack1', 2, 0, 1) RETURNING id")
+        [add_node(region, "qrack1", system_id="qrack1")[:1]]
     for i in range(done + 1, n + 1):
         space = api.post("spaces/", {"name": f"q-space-{i}"}).json()
         fabric = api.post("fabrics/", {"name": f"q-fabric-{i}"}).json()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.harness import APIClient, Region
+from ironworks.common.nodetypes import NodeType
+from ironworks.lab.harness import APIClient, Region
+from ironworks.lab.nodes import add_node
 
 
 def add_address(region: Region, ip: str, subnet_id: int, alloc_type: str = "sticky",
@@ -13,10 +14,8 @@ def add_address(region: Region, ip: str, subnet_id: int, alloc_type: str = "stic
     """An address on a node's interface (or, without a hostname, one with no interface)."""
     interface_id = None
     if hostname:
-        (node_id,), = region.sql("INSERT INTO node (system_id, hostname, node_type, domain_id, zone_id) "
-                                 "VALUES (%s, %s, 0, 0, 1) RETURNING id", (uuid.uuid4().hex[:6], hostname))
-        (interface_id,), = region.sql("INSERT INTO interface (node_id, name, vlan_id) VALUES (%s, 'eth0', %s) "
-                                      "RETURNING id", (node_id, vlan_id))
+        node_id, _ = add_node(region, hostname, NodeType.MACHINE, vlans=(vlan_id,))
+        (interface_id,), = region.sql("SELECT id FROM interface WHERE node_id = %s", (node_id,))
     region.sql("INSERT INTO ip_address (ip, alloc_type, subnet_id, interface_id) VALUES (%s, %s, %s, %s)",
                (ip, alloc_type, subnet_id, interface_id))
 
@@ -179,9 +178,7 @@ def test_subnet_holding_the_dhcp_pool_cannot_be_deleted(api: APIClient, region: 
     vlan = fabric["vlans"][0]
     subnet = api.post("subnets/", {"cidr": "192.168.90.0/24", "vlan": vlan["id"]}).json()
     api.post("ipranges/", {"type": "dynamic", "start_ip": "192.168.90.100", "end_ip": "192.168.90.200"})
-    (node_id,), = region.sql("INSERT INTO node (system_id, hostname, node_type, domain_id, zone_id) "
-                             "VALUES ('dhcp90', 'rack-90', 2, 0, 1) RETURNING id")
-    region.sql("INSERT INTO interface (node_id, name, vlan_id) VALUES (%s, 'eth0', %s)", (node_id, vlan["id"]))
+    add_node(region, "rack-90", vlans=(vlan["id"],), system_id="dhcp90")
     assert api.put(f"vlans/{vlan['id']}/", {"dhcp_on": "true", "primary_rack": "dhcp90"}).status_code == 200
     response = api.delete(f"subnets/{subnet['id']}/")
     assert response.status_code == 400

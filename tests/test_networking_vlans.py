@@ -5,22 +5,12 @@ from __future__ import annotations
 import itertools
 import uuid
 
-from tests.harness import APIClient, Region
+from ironworks.lab.harness import APIClient, Region
+from ironworks.lab.nodes import add_node
 
 PRIMARY_NEEDED = {"__all__": ["dhcp can only be turned on when a primary rack controller is set."]}
 RANGE_NEEDED = {"dhcp_on": ["dhcp can only be turned on when a dynamic IP range is defined."]}
 _net = itertools.count(1)
-
-
-def add_node(region: Region, hostname: str, node_type: int, vlan_id: int | None = None) -> str:
-    """A node with one interface on `vlan_id` (racks register over the rack channel, which
-    does not exist yet, so the tests write them directly)."""
-    system_id = uuid.uuid4().hex[:6]
-    (node_id,), = region.sql("INSERT INTO node (system_id, hostname, node_type, domain_id, zone_id) "
-                             "VALUES (%s, %s, %s, 0, 1) RETURNING id", (system_id, hostname, node_type))
-    if vlan_id is not None:
-        region.sql("INSERT INTO interface (node_id, name, vlan_id) VALUES (%s, 'eth0', %s)", (node_id, vlan_id))
-    return system_id
 
 
 def new_vlan(api: APIClient, vid: int = 10, *, dynamic_range: bool = False) -> dict:
@@ -37,7 +27,7 @@ def new_vlan(api: APIClient, vid: int = 10, *, dynamic_range: bool = False) -> d
 
 def plug(region: Region, hostname: str, vlan_id: int, node_type: int = 2) -> str:
     """A rack controller (type 2, or 4 = region+rack) with an interface on the VLAN."""
-    return add_node(region, f"{hostname}-{uuid.uuid4().hex[:4]}", node_type, vlan_id)
+    return add_node(region, f"{hostname}-{uuid.uuid4().hex[:4]}", node_type, vlans=(vlan_id,))[1]
 
 
 # -- CRUD -------------------------------------------------------------------------------------
@@ -162,7 +152,7 @@ def test_vlan_in_use_cannot_be_deleted(api: APIClient, region: Region) -> None:
     assert response.status_code == 400
     assert "10.200.0.0/24" in response.text
     with_nic = new_vlan(api, 21)
-    add_node(region, "vlan-nic-host", 0, with_nic["id"])
+    add_node(region, "vlan-nic-host", 0, vlans=(with_nic["id"],))
     response = api.delete(f"vlans/{with_nic['id']}/")
     assert response.status_code == 400
     assert "vlan-nic-host:eth0" in response.text
@@ -238,7 +228,7 @@ def test_primary_and_secondary_rules(api: APIClient, region: Region) -> None:
 def test_racks_must_be_rack_controllers_on_the_vlan(api: APIClient, region: Region) -> None:
     vlan = new_vlan(api, 40, dynamic_range=True)
     path = f"vlans/{vlan['id']}/"
-    machine = add_node(region, "just-a-machine", 0, vlan["id"])
+    machine = add_node(region, "just-a-machine", 0, vlans=(vlan["id"],))[1]
     elsewhere = plug(region, "rack-elsewhere", 5001)
     before = api.get(path).json()
     assert api.put(path, {"primary_rack": "nosuch"}).json() == {

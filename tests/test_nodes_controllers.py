@@ -6,32 +6,13 @@ from __future__ import annotations
 
 import itertools
 import random
-import secrets
 
 import pytest
 
-from tests.harness import APIClient, Region
+from ironworks.lab.harness import APIClient, Region
+from ironworks.lab.nodes import add_node, random_mac
 
 _vids = itertools.count(random.randint(100, 3000))
-
-
-def mac() -> str:
-    return "52:54:04:" + ":".join(f"{b:02x}" for b in secrets.token_bytes(3))
-
-
-def add_node(region: Region, hostname: str, node_type: int = 2, vlans: tuple[int, ...] = (),
-             services: dict[str, str] | None = None) -> tuple[int, str]:
-    system_id = "c" + secrets.token_hex(4)
-    node_id = region.sql(
-        "INSERT INTO node (system_id, hostname, node_type, domain_id, zone_id, architecture, status, version) "
-        "VALUES (%s, %s, %s, 0, 1, 'amd64/generic', 6, '0.1.0') RETURNING id",
-        (system_id, hostname, node_type))[0][0]
-    for i, vlan_id in enumerate(vlans):
-        region.sql("INSERT INTO interface (node_id, name, type, mac_address, vlan_id) "
-                   "VALUES (%s, %s, 'physical', %s, %s)", (node_id, f"eth{i}", mac(), vlan_id))
-    for name, status in (services or {}).items():
-        region.sql("INSERT INTO service (node_id, name, status) VALUES (%s, %s, %s)", (node_id, name, status))
-    return node_id, system_id
 
 
 def add_vlan(region: Region, primary: int | None = None, secondary: int | None = None,
@@ -236,7 +217,7 @@ def test_region_and_rack_deleted_as_region_stays_a_rack(api: APIClient, region: 
 
 @pytest.mark.parametrize("path", ["rackcontrollers", "regioncontrollers"])
 def test_machines_are_not_controllers(api: APIClient, path: str) -> None:
-    m = api.post("machines/", {"architecture": "amd64", "mac_addresses": mac()}).json()
+    m = api.post("machines/", {"architecture": "amd64", "mac_addresses": random_mac()}).json()
     assert api.get(f"{path}/{m['system_id']}/").status_code == 404
     assert api.delete(f"{path}/{m['system_id']}/").status_code == 404
     assert api.get(f"machines/{m['system_id']}/").status_code == 200

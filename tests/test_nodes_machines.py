@@ -8,7 +8,7 @@ import secrets
 
 import pytest
 
-from tests.harness import APIClient, Region
+from ironworks.lab.harness import APIClient, Region
 
 
 def random_mac() -> str:

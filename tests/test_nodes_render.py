@@ -8,12 +8,12 @@ import re
 import orjson
 import pytest
 
-from ironworks.region.api.errors import ValidationFailed
+from ironworks.common.errors import InvalidInput
+from ironworks.common.power_types import POWER_TYPES, check_power_parameters, check_power_type
 from ironworks.region.api.render_node import render_nodes, render_nodes_json
-from ironworks.region.services.architectures import normalise_architecture
-from ironworks.region.services.hostnames import candidate
-from ironworks.region.services.nodes import NODE_FIELDS, NodeData
-from ironworks.region.services.power_types import POWER_TYPES, check_power_parameters, check_power_type
+from ironworks.region.services.nodes.architectures import normalise_architecture
+from ironworks.region.services.nodes.hostnames import candidate
+from ironworks.region.services.nodes.query import NODE_FIELDS, NodeData
 
 
 def node(node_id: int, **overrides: object) -> tuple:
@@ -115,15 +115,15 @@ def test_node_fields() -> None:
 def test_power_types() -> None:
     assert {"manual", "ipmi", "redfish", "webhook", "virsh", "lxd", "amt", "wedge", "apc"} <= set(POWER_TYPES)
     assert check_power_type("") == "" and check_power_type("ipmi") == "ipmi"
-    with pytest.raises(ValidationFailed) as refused:
+    with pytest.raises(InvalidInput) as refused:
         check_power_type("nope")
     assert refused.value.errors["power_type"][0].startswith("Select a valid choice. 'nope'")
     assert check_power_parameters("ipmi", {"power_address": "10.0.0.1", "power_driver": "LAN_2_0"}) == {
         "power_address": "10.0.0.1", "power_driver": "LAN_2_0"}
     assert check_power_parameters("manual", {}) == {}
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(InvalidInput):
         check_power_parameters("ipmi", {"power_address": {"nested": 1}}, skip_check=True)
-    with pytest.raises(ValidationFailed) as several:
+    with pytest.raises(InvalidInput) as several:
         check_power_parameters("webhook", {"power_verify_ssl": "maybe"})
     assert len(several.value.errors["power_parameters"]) == 3  # two missing URIs and a bad choice
 
@@ -133,7 +133,7 @@ def test_architectures() -> None:
     assert normalise_architecture(" ARM64/Generic ") == "arm64/generic"
     for arch in ("i386", "armhf", "ppc64el", "s390x"):
         assert normalise_architecture(arch) == f"{arch}/generic"
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(InvalidInput):
         normalise_architecture("amd64/")
 
 

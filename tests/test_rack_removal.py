@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ironworks.region.services.rack_removal import (
+from ironworks.region.services.controllers.rack_removal import (
     RemovalPlan,
     VlanChange,
     VlanRoles,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ironworks.region.api.errors import ValidationFailed
-from ironworks.region.services.vlan_rules import (
+from ironworks.common.errors import InvalidInput
+from ironworks.region.services.networking.vlan_rules import (
     MUST_DIFFER,
     PRIMARY_NEEDED,
     RANGE_NEEDED,
@@ -29,7 +29,7 @@ SERVING = DhcpSettings(dhcp_on=True, primary_rack="rack01", secondary_rack="rack
 
 
 def errors_of(current: DhcpSettings, changes: dict, facts: VlanFacts = FACTS) -> dict[str, list[str]]:
-    with pytest.raises(ValidationFailed) as caught:
+    with pytest.raises(InvalidInput) as caught:
         apply_dhcp_change(current, changes, facts)
     return caught.value.errors
 

@@ -7,7 +7,7 @@ import secrets
 
 import pytest
 
-from tests.harness import APIClient
+from ironworks.lab.harness import APIClient
 
 _names = itertools.count(1)
 

@@ -13,14 +13,17 @@ from typing import Any, Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ironworks.common import config as cfg
-from ironworks.common.config import ConfigError, Paths
-from ironworks.db.connect import check_reachable, database_for, run_in_transaction
+from ironworks.common import identity
+from ironworks.common.config import ConfigError
+from ironworks.common.errors import DomainError
+from ironworks.db.connect import check_reachable, run_in_transaction
 from ironworks.db.migrate import migrate
-from ironworks.region.api.errors import APIError
-from ironworks.region import identity
-from ironworks.region.ha import budget, frontdoor
-from ironworks.region.services import processes, users
+from ironworks.region import config as cfg
+from ironworks.region.cluster import budget
+from ironworks.region.config import Paths, open_database
+from ironworks.region.frontdoor import render as frontdoor
+from ironworks.region.services.accounts import users
+from ironworks.region.services.controllers import processes
 
 CONFIG_OPTIONS = {
     "maas_url": str, "database_host": str, "database_port": int, "database_name": str,
@@ -37,7 +40,7 @@ def _in_database(work: Callable[[AsyncConnection], Awaitable[Any]], *, migrate_f
     """Run `work` in one transaction against the configured (or embedded) database."""
     paths = Paths.from_env()
     config = cfg.load(paths)
-    with database_for(config, paths.data) as target:
+    with open_database(config, paths.data) as target:
         check_reachable(target)
         if migrate_first:
             migrate(target)
@@ -62,7 +65,7 @@ def cmd_local_config_get(args: argparse.Namespace) -> None:
 def cmd_migrate(args: argparse.Namespace) -> None:
     paths = Paths.from_env()
     config = cfg.load(paths)
-    with database_for(config, paths.data) as target:
+    with open_database(config, paths.data) as target:
         check_reachable(target)
         before, after = migrate(target)
     print(f"schema at {after}" + (f" (was {before or 'empty'})" if before != after else " (already current)"))
@@ -231,7 +234,7 @@ def main(argv: list[str] | None = None) -> None:
     except (ConfigError, CommandError) as exc:
         print(f"maas-region: {exc}", file=sys.stderr)
         sys.exit(1)
-    except APIError as exc:
+    except DomainError as exc:
         print(f"maas-region: {exc.message}", file=sys.stderr)
         sys.exit(1)
     except PermissionError as exc:

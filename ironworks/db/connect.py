@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Awaitable, Callable, Iterator, TypeVar
 
 import psycopg
@@ -14,14 +13,14 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from ironworks.common.config import ConfigError, RegionConfig
+from ironworks.common.config import ConfigError
 from ironworks.db.embedded import EmbeddedPostgres
 
 T = TypeVar("T")
 
 CONNECT_TIMEOUT_S = 3
 # Connections each region worker process keeps for requests; the dedicated sessions (change
-# feed, singleton lock) come on top.  See ironworks/region/ha/budget.py and docs/ha.md.
+# feed, singleton lock) come on top.  See ironworks/region/cluster/budget.py and docs/ha.md.
 POOL_SIZE = 5
 
 
@@ -61,16 +60,6 @@ class Target:
 
     def describe(self) -> str:
         return f"{self.host} port {self.port}"
-
-
-def embedded_for(data_dir: Path, config: RegionConfig) -> EmbeddedPostgres:
-    return EmbeddedPostgres(base=data_dir / "postgres", port=config.database_port)
-
-
-def target_for(config: RegionConfig, data_dir: Path) -> Target:
-    host = config.database_host or embedded_for(data_dir, config).host
-    return Target(host, config.database_port, config.database_name, config.database_user,
-                  config.database_pass)
 
 
 def explain(exc: BaseException, target: Target) -> str:
@@ -142,18 +131,16 @@ def run_in_transaction(target: Target, work: Callable[[AsyncConnection], Awaitab
 
 
 @contextlib.contextmanager
-def database_for(config: RegionConfig, data_dir: Path) -> Iterator[Target]:
-    """The database target; with the embedded default, the cluster runs for the block's duration
-    (if it was already running, it is left running)."""
-    target = target_for(config, data_dir)
-    if not config.embedded_database:
+def database_for(target: Target, embedded: EmbeddedPostgres | None) -> Iterator[Target]:
+    """`target`, reachable for the block's duration: an embedded cluster is started (and
+    stopped after, unless it was already running) and its database created."""
+    if embedded is None:
         yield target
         return
-    cluster = embedded_for(data_dir, config)
-    started = cluster.start()
+    started = embedded.start()
     try:
-        cluster.create_database(config.database_name)
+        embedded.create_database(target.name)
         yield target
     finally:
         if started:
-            cluster.stop()
+            embedded.stop()

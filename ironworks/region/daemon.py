@@ -18,12 +18,14 @@ from pathlib import Path
 
 import uvicorn
 
-from ironworks.common.config import ConfigError, Paths, load
-from ironworks.db.connect import Target, check_reachable, database_for, run_in_transaction
+from ironworks.common import identity
+from ironworks.common.config import ConfigError
+from ironworks.db.connect import Target, check_reachable, run_in_transaction
 from ironworks.db.migrate import migrate
-from ironworks.region import identity
-from ironworks.region.ha import budget, wire
-from ironworks.region.services import processes, regions
+from ironworks.region.cluster import budget
+from ironworks.region.config import Paths, load, open_database
+from ironworks.region.frontdoor import wire
+from ironworks.region.services.controllers import processes, regions
 
 log = logging.getLogger("maas-regiond")
 
@@ -64,7 +66,7 @@ def serve(argv: list[str] | None = None) -> int:
     paths = Paths.from_env()
     config = load(paths)
     paths.data.mkdir(parents=True, exist_ok=True)
-    with database_for(config, paths.data) as target:
+    with open_database(config, paths.data) as target:
         check_reachable(target)
         before, after = migrate(target)
         if before != after:

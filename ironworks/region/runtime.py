@@ -13,14 +13,14 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ironworks.common.config import RegionConfig
+from ironworks.common import identity
 from ironworks.db.connect import Target, async_engine
-from ironworks.region import identity
-from ironworks.region.ha import budget
-from ironworks.region.ha.feed import ChangeFeed
-from ironworks.region.ha.liveness import HEARTBEAT_S, LIVENESS_INTERVAL_S, rpc_document
-from ironworks.region.ha.singleton import Singleton
-from ironworks.region.services import processes
+from ironworks.region.cluster import budget
+from ironworks.region.cluster.feed import ChangeFeed
+from ironworks.region.cluster.liveness import HEARTBEAT_S, LIVENESS_INTERVAL_S, rpc_document
+from ironworks.region.cluster.singleton import Singleton
+from ironworks.region.config import RegionConfig
+from ironworks.region.services.controllers import processes
 
 log = logging.getLogger("ironworks.runtime")
 

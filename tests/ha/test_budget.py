@@ -13,9 +13,9 @@ from typing import Iterator
 
 import pytest
 
-from ironworks.region.ha import budget
-from tests.ha import lab
-from tests.ha.lab import LabCluster, LabRegion
+from ironworks.lab import hosts
+from ironworks.lab.hosts import LabCluster, LabRegion
+from ironworks.region.cluster import budget
 
 pytestmark = pytest.mark.slow
 
@@ -33,11 +33,11 @@ def small_server() -> Iterator[LabCluster]:
 
 @pytest.fixture
 def regions(small_server: LabCluster) -> Iterator[list[LabRegion]]:
-    rs = lab.make_regions(small_server, 3, workers=1, addresses=ADDRESSES, prefix="budget")
+    rs = hosts.make_regions(small_server, 3, workers=1, addresses=ADDRESSES, prefix="budget")
     try:
         yield rs
     finally:
-        lab.cleanup_regions(rs)
+        hosts.cleanup_regions(rs)
 
 
 def test_budget_numbers() -> None:
@@ -59,7 +59,7 @@ def test_region_exceeding_max_connections_is_refused_with_the_numbers(
     try:
         code = process.wait(90)
     finally:
-        lab.stop_process(process)
+        hosts.stop_process(process)
     output = second.log_text()
     assert code == 1, output[-2000:]
     refusals = [ln for ln in output.splitlines() if ln.startswith("maas-regiond:")]
@@ -91,5 +91,5 @@ def test_region_exceeding_max_connections_is_refused_with_the_numbers(
     third.start()
     table = third.run("maas-region", "db-budget").stdout.strip().splitlines()
     assert table[-1].startswith("total need: 16;") and table[-1].endswith("OK"), table
-    lab.wait_for("the first region's /MAAS/rpc/ to list both", lambda: set(
-        lab.rpc_hosts(first.rpc())) == {first.hostname, third.hostname}, 15)
+    hosts.wait_for("the first region's /MAAS/rpc/ to list both", lambda: set(
+        hosts.rpc_hosts(first.rpc())) == {first.hostname, third.hostname}, 15)

@@ -29,8 +29,9 @@ from typing import Iterator
 
 import pytest
 
-from tests.harness import BIN, Cluster, Region, world_traversable_tempdir
-from tests.ha.netlab import NetLab, require_programs
+from ironworks.lab import netns
+from ironworks.lab.harness import BIN, Cluster, Region, world_traversable_tempdir
+from ironworks.lab.netns import NetLab, require_programs
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +41,7 @@ LB_ADDRESSES = {"lbA": "10.250.0.2", "lbB": "10.250.0.3"}
 CLIENT_ADDRESS = "10.250.0.9"
 REGION_ADDRESS = "10.250.0.20"
 REGION_PORT = 5240
-NETLAB = str(Path(__file__).with_name("netlab.py"))
+NETLAB = netns.__file__
 PYTHON = str(BIN / "python")
 
 # Bounds asserted (what was measured is printed, and written to $IWKA_FIGURES if set).

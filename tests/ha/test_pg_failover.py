@@ -8,7 +8,7 @@ dies and the standby is promoted a second later:
 - the same region process writes again within seconds of the promotion (no restart);
 - every write acknowledged before the failover is on the promoted server.
 
-The scenario itself is in tests/ha/pgfailover_measure.py (bench/region_failover.py runs it too).
+The scenario itself is in ironworks/lab/pgfailover.py (bench/region_failover.py runs it too).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import Iterator
 import psycopg
 import pytest
 
-from tests.ha.pgfailover_measure import FailoverReport, run_failover, start_region_on, stop_region
-from tests.ha.pgpair import PgPair
+from ironworks.lab.pgfailover import FailoverReport, run_failover, start_region_on, stop_region
+from ironworks.lab.pgpair import PgPair
 
 pytestmark = pytest.mark.slow
 

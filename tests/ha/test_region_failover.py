@@ -4,7 +4,7 @@ list.  A region is `kill -9`ed (master and workers) under a client load from sev
 addresses: no request fails, the survivors mark it dead within 15 s, and it comes back.
 
 Each "host" is a UTS namespace with its own hostname, a loopback address (127.0.0.11-13) and a
-data directory (its own maas_id); HAProxy listens on 127.0.0.10.  See tests/ha/lab.py and frontlab.py.
+data directory (its own maas_id); HAProxy listens on 127.0.0.10.  See ironworks/lab/hosts.py and frontdoor.py.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from typing import Iterator
 import httpx
 import pytest
 
+from ironworks.lab import frontdoor, hosts, loadgen
+from ironworks.lab.frontdoor import HAProxy
+from ironworks.lab.harness import API, Cluster
+from ironworks.lab.hosts import LabRegion
 from ironworks.region.api.auth import plaintext_header
-from ironworks.region.ha.liveness import DEAD_AFTER_S, HEARTBEAT_S
-from tests.harness import API, Cluster
-from tests.ha import frontlab, lab, loadgen
-from tests.ha.frontlab import HAProxy
-from tests.ha.lab import LabRegion
+from ironworks.region.cluster.liveness import DEAD_AFTER_S, HEARTBEAT_S
 
 pytestmark = pytest.mark.slow
 
@@ -69,26 +69,26 @@ class Front:
 
 @pytest.fixture(scope="module")
 def front(cluster: Cluster) -> Iterator[Front]:
-    frontlab.require_haproxy()
-    lab.require_unshare()
-    regions = lab.make_regions(cluster, 3, workers=2)
-    work = lab.lab_tempdir("iw-haproxy-")
+    frontdoor.require_haproxy()
+    hosts.require_unshare()
+    regions = hosts.make_regions(cluster, 3, workers=2)
+    work = hosts.lab_tempdir("iw-haproxy-")
     haproxy = None
     try:
-        key = lab.start_regions(regions)
-        port = lab.free_port_on(frontlab.HAPROXY_ADDRESS)
-        config = frontlab.generated_haproxy_config(
-            regions[0], bind=frontlab.HAPROXY_ADDRESS, port=port, pidfile=work / "haproxy.pid",
+        key = hosts.start_regions(regions)
+        port = hosts.free_port_on(frontdoor.HAPROXY_ADDRESS)
+        config = frontdoor.generated_haproxy_config(
+            regions[0], bind=frontdoor.HAPROXY_ADDRESS, port=port, pidfile=work / "haproxy.pid",
             stats_socket=work / "stats.sock")
         # Started after the regions listen (its first checks then pass).
-        haproxy = HAProxy(config, work, bind=frontlab.HAPROXY_ADDRESS, port=port, stats_socket=work / "stats.sock")
+        haproxy = HAProxy(config, work, bind=frontdoor.HAPROXY_ADDRESS, port=port, stats_socket=work / "stats.sock")
         haproxy.start()
         haproxy.wait_all_up(3)
         yield Front(regions, haproxy, key, config)
     finally:
         if haproxy:
             haproxy.stop()
-        lab.cleanup_regions(regions)
+        hosts.cleanup_regions(regions)
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -106,7 +106,7 @@ def test_generated_config_is_the_live_region_list(front: Front) -> None:
         assert any(s[1].startswith(r.hostname) and s[2] == f"{r.address}:{r.port}" for s in servers), servers
     for line in ("balance source", "hash-type consistent", "retries 3", "option redispatch",
                  "option httpchk GET /MAAS/health/", "http-check expect status 200", "fall 2",
-                 "rise 1", f"bind {frontlab.HAPROXY_ADDRESS}:{front.haproxy.port}"):
+                 "rise 1", f"bind {frontdoor.HAPROXY_ADDRESS}:{front.haproxy.port}"):
         assert line in front.config
     assert sorted(front.haproxy.servers()) == sorted(front.server_of(r) for r in front.regions)
 
@@ -122,9 +122,9 @@ def test_rpc_lists_every_live_region(front: Front) -> None:
     for r in front.regions:
         def listed(r: LabRegion = r) -> dict | None:
             doc = r.rpc()
-            return doc if lab.rpc_hosts(doc) == expected else None
+            return doc if hosts.rpc_hosts(doc) == expected else None
 
-        doc = lab.wait_for(f"{r.hostname}'s /MAAS/rpc/ to list all regions", listed, 15)
+        doc = hosts.wait_for(f"{r.hostname}'s /MAAS/rpc/ to list all regions", listed, 15)
         # one event loop per worker process
         assert len(doc["eventloops"]) == sum(x.workers for x in front.regions)
 
@@ -148,32 +148,32 @@ def test_kill9_under_load_no_failed_requests(front: Front) -> None:
 
         # The survivors mark it dead (every region reads the same service rows).
         def dead() -> bool:
-            return all(lab.regiond_statuses(s).get(victim.hostname, ("",))[0] == "dead" for s in survivors)
+            return all(hosts.regiond_statuses(s).get(victim.hostname, ("",))[0] == "dead" for s in survivors)
 
-        lab.wait_for(f"{victim.hostname} to be marked dead", dead, DEAD_BOUND_S, interval=0.2)
+        hosts.wait_for(f"{victim.hostname} to be marked dead", dead, DEAD_BOUND_S, interval=0.2)
         dead_after = time.monotonic() - killed_at
-        statuses = lab.regiond_statuses(survivors[0])
+        statuses = hosts.regiond_statuses(survivors[0])
         assert all(statuses[s.hostname][0] == "running" for s in survivors), statuses
         assert statuses[victim.hostname] == ("dead", "No regiond processes are running.")
 
         # /MAAS/rpc/ on a survivor drops the dead region and keeps the live ones.
         live = {s.hostname: {(s.address, s.port)} for s in survivors}
-        lab.wait_for("survivors' /MAAS/rpc/ to drop the dead region",
-                     lambda: all(lab.rpc_hosts(s.rpc()) == live for s in survivors), 10)
+        hosts.wait_for("survivors' /MAAS/rpc/ to drop the dead region",
+                     lambda: all(hosts.rpc_hosts(s.rpc()) == live for s in survivors), 10)
         assert front.haproxy.servers()[front.server_of(victim)].startswith("DOWN")
         time.sleep(2)  # keep serving on two regions
         window_end = time.monotonic()
 
         # Restart it (same host, same maas_id) under the same load: back to `running`.
         victim.start(120)
-        lab.wait_for(f"{victim.hostname} to be running again", lambda: lab.regiond_statuses(
+        hosts.wait_for(f"{victim.hostname} to be running again", lambda: hosts.regiond_statuses(
             survivors[0]).get(victim.hostname, ("",))[0] == "running", BACK_BOUND_S, interval=0.3)
         front.haproxy.wait_all_up(3, timeout=30)
         back = front.selected()[front.server_of(victim)]
-        lab.wait_for("HAProxy to send traffic to the restarted region",
+        hosts.wait_for("HAProxy to send traffic to the restarted region",
                      lambda: front.selected()[front.server_of(victim)] > back, 15)
-        lab.wait_for("every /MAAS/rpc/ to list all three regions again", lambda: all(
-            set(lab.rpc_hosts(r.rpc())) == {x.hostname for x in front.regions} for r in front.regions), 15)
+        hosts.wait_for("every /MAAS/rpc/ to list all three regions again", lambda: all(
+            set(hosts.rpc_hosts(r.rpc())) == {x.hostname for x in front.regions} for r in front.regions), 15)
     finally:
         samples = load.stop()
         if victim is not None:
@@ -224,7 +224,7 @@ def test_requests_in_flight_on_a_killed_region_are_resent_but_not_posts(front: F
         except Exception as exc:  # noqa: BLE001 - reported by the assertions below
             results[name] = exc
 
-    conn = lab.connect(front.regions[0].cluster, front.regions[0].dbname)
+    conn = hosts.connect(front.regions[0].cluster, front.regions[0].dbname)
     threads: list[threading.Thread] = []
     counters_before = front.backend()
     try:
@@ -236,7 +236,7 @@ def test_requests_in_flight_on_a_killed_region_are_resent_but_not_posts(front: F
         for t in threads:
             t.start()
         # Every request is inside a region, waiting on the lock.
-        lab.wait_for("all requests to be waiting inside the regions", lambda: lab_waiting(front) == len(threads), 20)
+        hosts.wait_for("all requests to be waiting inside the regions", lambda: lab_waiting(front) == len(threads), 20)
         victim.kill9()
         time.sleep(0.5)
     finally:

@@ -18,11 +18,11 @@ from typing import Iterator
 
 import pytest
 
-from ironworks.region.ha.liveness import DEAD_AFTER_S, LIVENESS_INTERVAL_S
+from ironworks.lab import hosts
+from ironworks.lab.harness import Cluster
+from ironworks.lab.hosts import LabRegion
+from ironworks.region.cluster.liveness import DEAD_AFTER_S, LIVENESS_INTERVAL_S
 from ironworks.region.runtime import LIVENESS_LOCK
-from tests.harness import Cluster
-from tests.ha import lab
-from tests.ha.lab import LabRegion
 
 pytestmark = pytest.mark.slow
 
@@ -48,14 +48,14 @@ _APP = re.compile(r"^maas-regiond:singleton:liveness:(?P<system_id>[^:]+):(?P<pi
 def regions(cluster: Cluster) -> Iterator[list[LabRegion]]:
     """Three region hosts on one database (one worker each, so "another process" is "another
     region"); the first two are started, the third is left for the feed test to start."""
-    lab.require_unshare()
-    rs = lab.make_regions(cluster, 3, workers=1, addresses=("127.0.0.14", "127.0.0.15", "127.0.0.16"),
+    hosts.require_unshare()
+    rs = hosts.make_regions(cluster, 3, workers=1, addresses=("127.0.0.14", "127.0.0.15", "127.0.0.16"),
                           prefix="single")
     try:
-        lab.start_regions(rs[:2])
+        hosts.start_regions(rs[:2])
         yield rs
     finally:
-        lab.cleanup_regions(rs)
+        hosts.cleanup_regions(rs)
 
 
 def holders(region: LabRegion) -> list[tuple[int, str]]:
@@ -79,7 +79,7 @@ class Sampler(threading.Thread):
         self.halt = threading.Event()
 
     def run(self) -> None:
-        with lab.connect(self.region.cluster, self.region.dbname, autocommit=True) as conn:
+        with hosts.connect(self.region.cluster, self.region.dbname, autocommit=True) as conn:
             while not self.halt.is_set():
                 try:
                     rows = conn.execute(_HOLDERS).fetchall()
@@ -92,7 +92,7 @@ class Sampler(threading.Thread):
 def test_terminated_singleton_session_stops_holder_and_another_region_takes_over(
         regions: list[LabRegion]) -> None:
     live = regions[:2]
-    first = lab.wait_for("one liveness singleton holder", lambda: (h := holders(live[0])) and len(h) == 1 and h,
+    first = hosts.wait_for("one liveness singleton holder", lambda: (h := holders(live[0])) and len(h) == 1 and h,
                          15)
     backend_pid, app = first[0]
     old = holder_region(live, app)
@@ -111,11 +111,11 @@ def test_terminated_singleton_session_stops_holder_and_another_region_takes_over
             h = holders(other)
             return h[0] if h and h[0][1] != app else None
 
-        new_pid, new_app = lab.wait_for("another region to hold the liveness singleton", taken_over,
+        new_pid, new_app = hosts.wait_for("another region to hold the liveness singleton", taken_over,
                                         TAKEOVER_BOUND_S, interval=0.05)
         takeover_s = time.monotonic() - t0
         # The holder notices at its next pass, on the dead session, and stops.
-        lab.wait_for(f"{old.hostname} to log that it stopped", lambda: re.search(
+        hosts.wait_for(f"{old.hostname} to log that it stopped", lambda: re.search(
             r"singleton liveness: lost its database session .*; stopped", old.log_text()[log_offset:]),
             3 * LIVENESS_INTERVAL_S + 5)
         time.sleep(3 * LIVENESS_INTERVAL_S + 1)  # past the old holder's stand-back: it competes again
@@ -136,12 +136,12 @@ def test_terminated_singleton_session_stops_holder_and_another_region_takes_over
     assert switches == 1, f"the lock changed hands {switches} times"
     print(f"\nliveness singleton: {old.hostname} -> {other.hostname} in {takeover_s:.2f} s")
     # The liveness work goes on under the new holder: both regions stay `running`.
-    statuses = lab.regiond_statuses(other)
+    statuses = hosts.regiond_statuses(other)
     assert {r.hostname: statuses[r.hostname][0] for r in live} == {r.hostname: "running" for r in live}
 
 
 def _signal_region(region: LabRegion, sig: int, pids: list[int] | None = None) -> list[int]:
-    pids = pids if pids is not None else lab.session_members(region.process.pid)
+    pids = pids if pids is not None else hosts.session_members(region.process.pid)
     for pid in pids:
         os.kill(pid, sig)
     return pids
@@ -153,7 +153,7 @@ def test_a_frozen_holder_loses_the_singleton_and_is_marked_dead(regions: list[La
     session after the singleton's hang timeout, another region takes over and marks the frozen
     region dead; thawed, the old holder finds its session gone, stops, and its region re-registers."""
     live = regions[:2]
-    [(backend_pid, app)] = lab.wait_for("one liveness singleton holder",
+    [(backend_pid, app)] = hosts.wait_for("one liveness singleton holder",
                                         lambda: (h := holders(live[0])) and len(h) == 1 and h, 15)
     frozen = holder_region(live, app)
     other = next(r for r in live if r is not frozen)
@@ -164,18 +164,18 @@ def test_a_frozen_holder_loses_the_singleton_and_is_marked_dead(regions: list[La
     try:
         pids = _signal_region(frozen, signal.SIGSTOP)
         t0 = time.monotonic()
-        lab.wait_for(f"{other.hostname} to take the singleton from the frozen {frozen.hostname}", lambda: (
+        hosts.wait_for(f"{other.hostname} to take the singleton from the frozen {frozen.hostname}", lambda: (
             (h := holders(other)) and holder_region(live, h[0][1]) is other), FROZEN_BOUND_S, interval=0.1)
         takeover_s = time.monotonic() - t0
-        lab.wait_for(f"the frozen {frozen.hostname} to be marked dead", lambda: lab.regiond_statuses(
+        hosts.wait_for(f"the frozen {frozen.hostname} to be marked dead", lambda: hosts.regiond_statuses(
             other)[frozen.hostname][0] == "dead", FROZEN_BOUND_S - (time.monotonic() - t0), interval=0.2)
         dead_s = time.monotonic() - t0
     finally:
         _signal_region(frozen, signal.SIGCONT, pids)
     try:
-        lab.wait_for(f"{frozen.hostname} to log that it stopped", lambda: re.search(
+        hosts.wait_for(f"{frozen.hostname} to log that it stopped", lambda: re.search(
             r"singleton liveness: lost its database session .*; stopped", frozen.log_text()[log_offset:]), 10)
-        lab.wait_for(f"{frozen.hostname} to be running again", lambda: lab.regiond_statuses(
+        hosts.wait_for(f"{frozen.hostname} to be running again", lambda: hosts.regiond_statuses(
             other)[frozen.hostname][0] == "running", 15, interval=0.2)
         assert "registering again" in frozen.log_text()[log_offset:]
     finally:
@@ -190,26 +190,26 @@ def test_a_dead_worker_of_the_holding_region_is_reaped(cluster: Cluster) -> None
     """The holder never reaps itself, but its own region's other processes are reaped like
     anyone's: a worker killed while its region holds the singleton leaves no row behind (uvicorn
     starts a replacement, which registers; the dead one must not linger as a "live" process)."""
-    [lone] = lab.make_regions(cluster, 1, workers=2, addresses=("127.0.0.24",), prefix="lone")
+    [lone] = hosts.make_regions(cluster, 1, workers=2, addresses=("127.0.0.24",), prefix="lone")
     try:
-        lab.start_regions([lone])
-        [(_, app)] = lab.wait_for("the lone region to hold the singleton",
+        hosts.start_regions([lone])
+        [(_, app)] = hosts.wait_for("the lone region to hold the singleton",
                                   lambda: (h := holders(lone)) and len(h) == 1 and h, 15)
         holder_pid = int(_APP.match(app)["pid"])
         [(worker,)] = lone.sql("SELECT pid FROM region_process WHERE pid <> %s", (holder_pid,))
         os.kill(worker, signal.SIGKILL)
         killed = time.monotonic()
-        lab.wait_for("the killed worker's row to be reaped", lambda: (worker,) not in lone.sql(
+        hosts.wait_for("the killed worker's row to be reaped", lambda: (worker,) not in lone.sql(
             "SELECT pid FROM region_process"), DEAD_AFTER_S + 3 * LIVENESS_INTERVAL_S + 5, interval=0.2)
         reaped_s = time.monotonic() - killed
-        rows = lab.wait_for("the replacement worker to register", lambda: (
+        rows = hosts.wait_for("the replacement worker to register", lambda: (
             r := lone.sql("SELECT pid FROM region_process ORDER BY pid")) and len(r) == 2 and r, 30)
         assert (holder_pid,) in rows and (worker,) not in rows
-        assert lab.regiond_statuses(lone)[lone.hostname] == ("running", "")
+        assert hosts.regiond_statuses(lone)[lone.hostname] == ("running", "")
         assert re.search(rf"reaped silent region process \(node \d+ pid {worker}\)", lone.log_text())
         print(f"\nthe holder's region reaped its own dead worker after {reaped_s:.1f} s")
     finally:
-        lab.cleanup_regions([lone])
+        hosts.cleanup_regions([lone])
 
 
 def test_change_feed_reconciles_after_reconnect(regions: list[LabRegion]) -> None:
@@ -221,10 +221,10 @@ def test_change_feed_reconciles_after_reconnect(regions: list[LabRegion]) -> Non
     feed = watcher.sql("SELECT pid FROM pg_stat_activity WHERE application_name LIKE %s",
                        (f"maas-regiond:feed:{watcher.system_id}:%",))
     assert len(feed) == watcher.workers, feed
-    assert newcomer.hostname not in lab.rpc_hosts(watcher.rpc())
+    assert newcomer.hostname not in hosts.rpc_hosts(watcher.rpc())
     log_offset = len(watcher.log_text())
 
-    pids = lab.session_members(watcher.process.pid)
+    pids = hosts.session_members(watcher.process.pid)
     for pid in pids:
         os.kill(pid, signal.SIGSTOP)
     try:
@@ -232,14 +232,14 @@ def test_change_feed_reconciles_after_reconnect(regions: list[LabRegion]) -> Non
             watcher.sql("SELECT pg_terminate_backend(%s)", (backend,))
         newcomer.start(120)
         newcomer.apikey = watcher.apikey
-        assert newcomer.hostname in lab.rpc_hosts(newcomer.rpc()), "the newcomer registered"
+        assert newcomer.hostname in hosts.rpc_hosts(newcomer.rpc()), "the newcomer registered"
     finally:
         for pid in pids:
             os.kill(pid, signal.SIGCONT)
     thawed = time.monotonic()
 
-    lab.wait_for(f"{watcher.hostname}'s /MAAS/rpc/ to list {newcomer.hostname}",
-                 lambda: newcomer.hostname in lab.rpc_hosts(watcher.rpc()), 15, interval=0.2)
+    hosts.wait_for(f"{watcher.hostname}'s /MAAS/rpc/ to list {newcomer.hostname}",
+                 lambda: newcomer.hostname in hosts.rpc_hosts(watcher.rpc()), 15, interval=0.2)
     seen_after = time.monotonic() - thawed
     assert "change feed lost its connection" in watcher.log_text()[log_offset:]
     reconnected = watcher.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE %s",

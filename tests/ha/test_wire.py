@@ -1,4 +1,4 @@
-"""A region answers with one write (ironworks/region/ha/wire.py): killed mid-answer, it has sent
+"""A region answers with one write (ironworks/region/frontdoor/wire.py): killed mid-answer, it has sent
 HAProxy either the whole response or nothing, never headers without their body."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import asyncio
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
-from ironworks.region.ha.wire import OneWriteH11Protocol, OneWriteTransport
+from ironworks.region.frontdoor.wire import OneWriteH11Protocol, OneWriteTransport
 
 
 class SpyTransport(asyncio.Transport):

@@ -14,7 +14,7 @@ from ironworks.region.api.dispatch import (
     text_response,
 )
 from ironworks.region.api.errors import APIError
-from ironworks.region.services import users as svc
+from ironworks.region.services.accounts import users as svc
 
 
 async def authenticate(request: Request) -> Response:

@@ -7,19 +7,19 @@ import contextlib
 from typing import AsyncIterator
 
 import orjson
+from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
-from sqlalchemy import text
 
-from ironworks.common.config import Paths, load
-from ironworks.db.connect import async_engine, target_for
+from ironworks.db.connect import async_engine
 from ironworks.region.api import accounts
 from ironworks.region.api.describe import api_hash, describe
-from ironworks.region.api.dispatch import text_response, dispatch
+from ironworks.region.api.dispatch import dispatch, text_response
 from ironworks.region.api.operations import API_PREFIX, Handler
 from ironworks.region.api.resources import HANDLERS
+from ironworks.region.config import Paths, database_target, load
 from ironworks.region.runtime import RegionRuntime
 
 HEALTH_PATH = "/MAAS/health/"
@@ -94,7 +94,7 @@ async def health_view(request: Request) -> Response:
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     paths = Paths.from_env()
     config = load(paths)
-    target = target_for(config, paths.data)
+    target = database_target(config, paths.data)
     app.state.engine = async_engine(target)
     app.state.runtime = RegionRuntime(config, paths.data, target, app.state.engine)
     await app.state.runtime.start()

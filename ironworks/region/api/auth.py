@@ -1,4 +1,5 @@
-"""OAuth 1.0 PLAINTEXT authentication of API requests, and API key / password primitives.
+"""OAuth 1.0 PLAINTEXT authentication of API requests (key and password primitives are in
+ironworks.common.security).
 
 An API key is `consumer_key:token_key:token_secret`; the consumer secret is always empty, so a
 valid PLAINTEXT signature is "&" + token_secret.
@@ -6,11 +7,7 @@ valid PLAINTEXT signature is "&" + token_secret.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
-import secrets
-import string
 import time
 from dataclasses import dataclass
 
@@ -24,8 +21,6 @@ from ironworks.region.api.errors import BadRequest, Unauthorized
 REQUIRED = ("oauth_consumer_key", "oauth_token", "oauth_signature", "oauth_signature_method",
             "oauth_timestamp", "oauth_nonce")
 MAX_AGE_S = 300
-_ALNUM = string.ascii_letters + string.digits
-PBKDF2_ITERATIONS = 260_000
 
 
 @dataclass(frozen=True)
@@ -35,28 +30,6 @@ class User:
     email: str
     is_superuser: bool
     is_local: bool = True
-
-
-def new_key_parts() -> tuple[str, str, str]:
-    pick = lambda n: "".join(secrets.choice(_ALNUM) for _ in range(n))  # noqa: E731
-    return pick(18), pick(18), pick(32)
-
-
-def hash_password(password: str) -> str:
-    salt = secrets.token_hex(12)
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), PBKDF2_ITERATIONS)
-    return f"pbkdf2_sha256${PBKDF2_ITERATIONS}${salt}${base64.b64encode(digest).decode()}"
-
-
-def check_password(password: str, stored: str) -> bool:
-    try:
-        algorithm, iterations, salt, expected = stored.split("$", 3)
-    except ValueError:
-        return False
-    if algorithm != "pbkdf2_sha256":
-        return False
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), int(iterations))
-    return hmac.compare_digest(base64.b64encode(digest).decode(), expected)
 
 
 def oauth_params(header: str | None) -> dict[str, str] | None:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ironworks.common.errors import DomainError, InvalidInput, Unavailable
 from ironworks.region.api import auth
 from ironworks.region.api.body import parse_body, parse_query
 from ironworks.region.api.context import Call
@@ -21,9 +22,9 @@ from ironworks.region.api.errors import (
     APIError,
     BadRequest,
     MethodNotAllowed,
-    ServiceUnavailable,
     Unauthorized,
-    ValidationFailed,
+    headers_of,
+    status_of,
 )
 from ironworks.region.api.operations import Action, Form, Handler
 
@@ -45,23 +46,26 @@ def text_response(text: str, status: int = 200, headers: dict[str, str] | None =
     return Response(text, status_code=status, media_type="text/plain; charset=utf-8", headers=headers)
 
 
-def error_response(error: APIError) -> Response:
-    if isinstance(error, ValidationFailed):
+def error_response(error: APIError | DomainError) -> Response:
+    """The MAAS-shaped answer to a refusal: field errors as JSON, anything else as text."""
+    if isinstance(error, InvalidInput):
         return Response(orjson.dumps(error.errors), status_code=400, media_type=JSON_TYPE)
+    if isinstance(error, DomainError):
+        return text_response(error.message, status_of(error), headers_of(error))
     return text_response(error.message, error.status, dict(error.headers))
 
 
 _CONSTRAINT = re.compile(r'constraint "uq_(\w+?)_(\w+)"')
 
 
-def integrity_error(exc: sa_exc.IntegrityError) -> APIError:
+def integrity_error(exc: sa_exc.IntegrityError) -> APIError | DomainError:
     """A unique/foreign-key violation that slipped past a service's checks (e.g. a race)."""
     text = str(exc.orig)
     match = _CONSTRAINT.search(text)
     if match and "duplicate key" in text:
         table, column = match.groups()
         label = table.replace("_", " ").capitalize()
-        return ValidationFailed.field(column, f"{label} with this {column.replace('_', ' ')} already exists.")
+        return InvalidInput.field(column, f"{label} with this {column.replace('_', ' ')} already exists.")
     if "foreign key" in text:
         return BadRequest("The object refers to, or is referred to by, an object that does not exist or is still in use.")
     return BadRequest("The change conflicts with existing data.")
@@ -75,10 +79,8 @@ def database_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, (sa_exc.DBAPIError,)) and bool(getattr(exc, "connection_invalidated", False))
 
 
-def database_unavailable_error() -> ServiceUnavailable:
-    error = ServiceUnavailable("The database is unavailable; retry shortly.")
-    error.headers = {"Retry-After": str(DATABASE_RETRY_AFTER_S)}
-    return error
+def database_unavailable_error() -> Unavailable:
+    return Unavailable("The database is unavailable; retry shortly.", DATABASE_RETRY_AFTER_S)
 
 
 def choose_action(handler: Handler, method: str, op: str | None) -> Action:
@@ -100,7 +102,7 @@ async def dispatch(handler: Handler, request: Request, engine: AsyncEngine) -> R
         op = params.get("op") or None
         action = choose_action(handler, method, op)
         return await _run(handler, action, request, engine, params)
-    except APIError as error:
+    except (APIError, DomainError) as error:
         return error_response(error)
     except sa_exc.IntegrityError as exc:
         return error_response(integrity_error(exc))
@@ -143,7 +145,7 @@ async def _run(handler: Handler, action: Action, request: Request, engine: Async
 async def _form(handler: Handler, action: Action, call: Call, params) -> Form:  # noqa: ANN001
     try:
         return action.form.from_params(params)
-    except ValidationFailed:
+    except InvalidInput:
         if handler.find is not None:
             await handler.find(call)  # an unknown object is 404 before its values are judged
         raise

@@ -1,7 +1,13 @@
-"""API errors with MAAS status codes and bodies.  Handlers and services raise these; the
-dispatcher turns them into responses, so no client mistake becomes a 500."""
+"""HTTP errors of the API layer, and the one place where domain errors become status codes.
+
+Services raise the domain errors of ironworks.common.errors; the protocol errors below
+(authentication, methods, the API's own request syntax) belong to HTTP and are raised by the
+API layer alone.  The dispatcher turns both into responses, so no client mistake becomes a 500.
+"""
 
 from __future__ import annotations
+
+from ironworks.common.errors import Conflict, DomainError, InvalidInput, NotFound, Refused, Unavailable
 
 
 class APIError(Exception):
@@ -22,22 +28,6 @@ class MissingParameter(BadRequest):
         super().__init__(f"No provided {name}!")
 
 
-class ValidationFailed(BadRequest):
-    """Form errors: always a JSON body {field: [messages]} ("__all__" for whole-form rules)."""
-
-    def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
-        self.errors = errors
-
-    @classmethod
-    def field(cls, name: str, message: str) -> "ValidationFailed":
-        return cls({name: [message]})
-
-    @classmethod
-    def whole(cls, message: str) -> "ValidationFailed":
-        return cls({"__all__": [message]})
-
-
 class Unauthorized(APIError):
     status = 401
     headers = {"WWW-Authenticate": 'OAuth realm="OAuth"'}
@@ -45,14 +35,6 @@ class Unauthorized(APIError):
 
 class Forbidden(APIError):
     status = 403
-
-
-class NotFound(APIError):
-    status = 404
-
-    @classmethod
-    def model(cls, model: str) -> "NotFound":
-        return cls(f"No {model} matches the given query.")
 
 
 class MethodNotAllowed(APIError):
@@ -63,14 +45,28 @@ class MethodNotAllowed(APIError):
         self.headers = {"Allow": ", ".join(allowed)}
 
 
-class Conflict(APIError):
-    status = 409
-
-
 class Gone(APIError):
     status = 410
 
 
-class ServiceUnavailable(APIError):
-    status = 503
-    headers = {"Retry-After": "10"}
+# Most specific first: InvalidInput is a Refused.
+DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (NotFound, 404),
+    (InvalidInput, 400),
+    (Refused, 400),
+    (Conflict, 409),
+    (Unavailable, 503),
+)
+
+
+def status_of(error: DomainError) -> int:
+    for kind, status in DOMAIN_STATUS:
+        if isinstance(error, kind):
+            return status
+    return 400
+
+
+def headers_of(error: DomainError) -> dict[str, str]:
+    if isinstance(error, Unavailable):
+        return {"Retry-After": str(error.retry_after_s)}
+    return {}

@@ -17,8 +17,8 @@ from typing import Any, Awaitable, Callable
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from ironworks.common.errors import InvalidInput
 from ironworks.region.api.body import Params
-from ironworks.region.api.errors import ValidationFailed
 
 API_PREFIX = "/MAAS/api/2.0/"
 CRUD = {"read": "GET", "create": "POST", "update": "PUT", "delete": "DELETE"}
@@ -46,7 +46,7 @@ class Form(BaseModel):
         try:
             return cls.model_validate(raw)
         except ValidationError as exc:
-            raise ValidationFailed(translate_errors(exc)) from None
+            raise InvalidInput(translate_errors(exc)) from None
 
     @classmethod
     def extra_params(cls, params: Params) -> dict[str, Any]:
@@ -61,7 +61,7 @@ def _file_text(key: str, content: bytes) -> str:
     try:
         return content.decode("utf-8")
     except UnicodeDecodeError:
-        raise ValidationFailed.field(key, "The uploaded file is not UTF-8 text.") from None
+        raise InvalidInput.field(key, "The uploaded file is not UTF-8 text.") from None
 
 
 def _is_list(annotation: Any) -> bool:

@@ -16,10 +16,10 @@ from typing import Any, Callable, Iterator
 
 import orjson
 
+from ironworks.common.nodetypes import NODE_TYPE_NAMES, STATUS_NAMES
 from ironworks.region.api import render
 from ironworks.region.api.operations import API_PREFIX
-from ironworks.region.services.nodes import NODE_FIELDS, NodeData
-from ironworks.region.services.nodetypes import NODE_TYPE_NAMES, STATUS_NAMES
+from ironworks.region.services.nodes.query import NODE_FIELDS, NodeData
 
 POWER_STATES = frozenset({"on", "off", "unknown", "error"})
 LINK_MODES = {"sticky": "static", "user_reserved": "static", "auto": "auto", "dhcp": "dhcp",

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import ColumnElement, Table, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ironworks.region.api.errors import NotFound, ValidationFailed
+from ironworks.common.errors import InvalidInput, NotFound
 
 
 async def ensure_name_free(conn: AsyncConnection, table: Table, name: str, label: str,
@@ -19,7 +19,7 @@ async def ensure_name_free(conn: AsyncConnection, table: Table, name: str, label
     if exclude_id is not None:
         query = query.where(table.c.id != exclude_id)
     if await conn.scalar(query):
-        raise ValidationFailed.field("name", f"A {label} named '{name}' already exists.")
+        raise InvalidInput.field("name", f"A {label} named '{name}' already exists.")
 
 
 def ensure_not_anothers_default(name: str, kind: str, own_id: int | None) -> None:
@@ -27,7 +27,7 @@ def ensure_not_anothers_default(name: str, kind: str, own_id: int | None) -> Non
     take it."""
     default = re.fullmatch(rf"{re.escape(kind)}-(\d+)", name)
     if default and int(default.group(1)) != own_id:
-        raise ValidationFailed.field("name", f"'{name}' is reserved for the {kind} with id {default.group(1)}.")
+        raise InvalidInput.field("name", f"'{name}' is reserved for the {kind} with id {default.group(1)}.")
 
 
 def by_id_or_name(table: Table, ref: str) -> ColumnElement[bool]:
@@ -50,5 +50,5 @@ async def id_by_ref(conn: AsyncConnection, table: Table, ref: str, field: str, l
     """The id of the row a form's `field` names, or a 400 on that field."""
     found = await conn.scalar(select(table.c.id).where(by_id_or_name(table, ref)).order_by(table.c.id))
     if found is None:
-        raise ValidationFailed.field(field, f"No {label} named '{ref}' exists.")
+        raise InvalidInput.field(field, f"No {label} named '{ref}' exists.")
     return found

@@ -5,9 +5,10 @@ Revises:
 Create Date: 2026-11-21 05:07:48.821444
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
 revision = '0001'
 down_revision = None
 branch_labels = None

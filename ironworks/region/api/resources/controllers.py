@@ -10,15 +10,16 @@ from pydantic import Field
 from sqlalchemy import Row
 from starlette.responses import Response
 
+from ironworks.common.nodetypes import RACK_TYPES, REGION_TYPES
 from ironworks.region.api.context import Call
 from ironworks.region.api.dispatch import JSON_TYPE
 from ironworks.region.api.fields import Bool
 from ironworks.region.api.operations import Form, Handler
 from ironworks.region.api.render_node import render_nodes_json, render_one
 from ironworks.region.api.resources.machines import NodeRead, PowerFields, Ref
-from ironworks.region.services import controllers as svc
-from ironworks.region.services import node_edit, nodes
-from ironworks.region.services.nodetypes import RACK_TYPES, REGION_TYPES
+from ironworks.region.services.controllers import removal as svc
+from ironworks.region.services.nodes import edit as node_edit
+from ironworks.region.services.nodes import query as nodes
 
 racks = Handler("RackControllersHandler", "rackcontrollers/", "Manage the rack controllers of this MAAS.")
 rack = Handler("RackControllerHandler", "rackcontrollers/{system_id}/", "Manage an individual rack controller.")

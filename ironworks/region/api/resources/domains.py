@@ -10,8 +10,8 @@ from ironworks.region.api import render
 from ironworks.region.api.context import Call
 from ironworks.region.api.fields import Bool
 from ironworks.region.api.operations import Form, Handler
-from ironworks.region.services import domains as svc
-from ironworks.region.services.domains import MAX_TTL
+from ironworks.region.services.dns import domains as svc
+from ironworks.region.services.dns.domains import MAX_TTL
 
 domains = Handler("DomainsHandler", "domains/", "Manage domains.")
 domain = Handler("DomainHandler", "domains/{id}/", "Manage a domain.")

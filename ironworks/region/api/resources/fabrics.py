@@ -8,8 +8,8 @@ from ironworks.region.api import render
 from ironworks.region.api.context import Call
 from ironworks.region.api.fields import Clearable
 from ironworks.region.api.operations import Form, Handler
-from ironworks.region.services import fabrics as svc
-from ironworks.region.services.network import get_fabric
+from ironworks.region.services.networking import fabrics as svc
+from ironworks.region.services.networking.lookups import get_fabric
 
 fabrics = Handler("FabricsHandler", "fabrics/", "Manage fabrics.")
 fabric = Handler("FabricHandler", "fabrics/{id}/", "Manage a fabric.")

@@ -11,7 +11,7 @@ from ironworks.region.api import render
 from ironworks.region.api.context import Call
 from ironworks.region.api.fields import Clearable, IPAddress
 from ironworks.region.api.operations import Form, Handler
-from ironworks.region.services import ipranges as svc
+from ironworks.region.services.networking import ipranges as svc
 
 ipranges = Handler("IPRangesHandler", "ipranges/", "Manage IP ranges.")
 iprange = Handler("IPRangeHandler", "ipranges/{id}/", "Manage an IP range.")

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from ironworks.region.api.context import Call
 from ironworks.region.api.dispatch import json_response, text_response
 from ironworks.region.api.operations import Form, Handler
-from ironworks.region.services import config as svc
+from ironworks.region.services import settings as svc
 
 maas = Handler("MaasHandler", "maas/", "Manage the MAAS server.")
 

@@ -13,16 +13,18 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from sqlalchemy import Row
 from starlette.responses import Response
 
+from ironworks.common.errors import InvalidInput
+from ironworks.common.nodetypes import MACHINE_TYPES
+from ironworks.common.power_types import choices_text
 from ironworks.region.api.body import Params
 from ironworks.region.api.context import Call
 from ironworks.region.api.dispatch import JSON_TYPE
-from ironworks.region.api.errors import ValidationFailed
 from ironworks.region.api.fields import MAC, Bool, Hostname
 from ironworks.region.api.operations import Form, Handler
 from ironworks.region.api.render_node import render_nodes_json, render_one
-from ironworks.region.services import node_edit, nodes
-from ironworks.region.services.architectures import KNOWN_ARCHITECTURES
-from ironworks.region.services.power_types import choices_text
+from ironworks.region.services.nodes import edit as node_edit
+from ironworks.region.services.nodes import query as nodes
+from ironworks.region.services.nodes.architectures import KNOWN_ARCHITECTURES
 
 machines = Handler("MachinesHandler", "machines/", "Manage the collection of all the machines in the MAAS.")
 machine = Handler("MachineHandler", "machines/{system_id}/", "Manage an individual machine.")
@@ -30,7 +32,7 @@ machine = Handler("MachineHandler", "machines/{system_id}/", "Manage an individu
 
 @machine.lookup
 async def find_machine(call: Call) -> Row:
-    return await nodes.get_node(call.conn, call.path["system_id"], nodes.MACHINE_TYPES, "Machine")
+    return await nodes.get_node(call.conn, call.path["system_id"], MACHINE_TYPES, "Machine")
 
 MAX_INT = 2**31 - 1
 PREFIX = "power_parameters_"
@@ -100,7 +102,7 @@ class PowerFields(Form):
         try:
             base = _json_object(params.get("power_parameters", "{}"))
         except ValueError as exc:
-            raise ValidationFailed.field("power_parameters", str(exc)) from None
+            raise InvalidInput.field("power_parameters", str(exc)) from None
         return {"power_parameters": {**base, **single}}
 
     def edit(self, call: Call) -> node_edit.NodeEdit:
@@ -133,7 +135,7 @@ class MachineCreate(PowerFields):
         if self.subarchitecture and self.subarchitecture.strip():
             sub = self.subarchitecture.strip()
             if "/" in arch and arch.split("/", 1)[1] != sub:
-                raise ValidationFailed.field(
+                raise InvalidInput.field(
                     "subarchitecture", f"'{arch}' already names sub-architecture '{arch.split('/', 1)[1]}', "
                                        f"not '{sub}'.")
             arch = f"{arch.split('/', 1)[0]}/{sub}"
@@ -154,7 +156,7 @@ class MachineUpdate(PowerFields):
 
 
 async def _render(call: Call, system_id: str) -> dict:
-    return render_one(await nodes.read_node(call.conn, system_id, nodes.MACHINE_TYPES, "Machine"), "machines")
+    return render_one(await nodes.read_node(call.conn, system_id, MACHINE_TYPES, "Machine"), "machines")
 
 
 @machines.action("read", form=NodeRead)
@@ -163,7 +165,7 @@ async def list_machines(call: Call, form: NodeRead) -> Response:
 
     Filters of the same name are alternatives; different filters must all match.
     """
-    data = await nodes.fetch_nodes(call.conn, nodes.MACHINE_TYPES, form.node_filter())
+    data = await nodes.fetch_nodes(call.conn, MACHINE_TYPES, form.node_filter())
     return Response(render_nodes_json(data, "machines"), media_type=JSON_TYPE)
 
 
@@ -192,7 +194,7 @@ async def update_machine(call: Call, form: MachineUpdate) -> dict:
     Only the given fields change.
     """
     system_id = call.path["system_id"]
-    await node_edit.update_node(call.conn, system_id, nodes.MACHINE_TYPES, "Machine", form.edit(call))
+    await node_edit.update_node(call.conn, system_id, MACHINE_TYPES, "Machine", form.edit(call))
     return await _render(call, system_id)
 
 

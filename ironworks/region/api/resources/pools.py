@@ -7,7 +7,7 @@ from pydantic import Field
 from ironworks.region.api import render
 from ironworks.region.api.context import Call
 from ironworks.region.api.operations import Form, Handler
-from ironworks.region.services import pools as svc
+from ironworks.region.services.nodes import pools as svc
 
 pools = Handler("ResourcePoolsHandler", "resourcepools/", "Manage resource pools.")
 pool = Handler("ResourcePoolHandler", "resourcepool/{id}/", "Manage a resource pool.")

@@ -7,8 +7,8 @@ from pydantic import Field
 from ironworks.region.api import render
 from ironworks.region.api.context import Call
 from ironworks.region.api.operations import Form, Handler
-from ironworks.region.services import spaces as svc
-from ironworks.region.services.network import get_space
+from ironworks.region.services.networking import spaces as svc
+from ironworks.region.services.networking.lookups import get_space
 
 spaces = Handler("SpacesHandler", "spaces/", "Manage spaces.")
 space = Handler("SpaceHandler", "spaces/{id}/", "Manage a space.")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from ironworks.db import tables as t
 from ironworks.region.api import render
 from ironworks.region.api.context import Call
 from ironworks.region.api.fields import CIDR, Bool, Clearable, DNSServers, OptionalIP
 from ironworks.region.api.operations import Form, Handler
-from ironworks.region.services import subnets as svc
-from ironworks.db import tables as t
-from ironworks.region.services.network import find_subnet, load_subnets
+from ironworks.region.services.networking import subnets as svc
+from ironworks.region.services.networking.lookups import find_subnet, load_subnets
 
 subnets = Handler("SubnetsHandler", "subnets/", "Manage subnets.")
 subnet = Handler("SubnetHandler", "subnets/{id}/", "Manage a subnet, by id, CIDR or name.")

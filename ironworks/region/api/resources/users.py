@@ -10,7 +10,7 @@ from ironworks.region.api.context import Call
 from ironworks.region.api.dispatch import text_response
 from ironworks.region.api.fields import Bool
 from ironworks.region.api.operations import Form, Handler
-from ironworks.region.services import users as svc
+from ironworks.region.services.accounts import users as svc
 
 users = Handler("UsersHandler", "users/", "Manage the user accounts of this MAAS.")
 user = Handler("UserHandler", "users/{username}/", "Manage a user account.")

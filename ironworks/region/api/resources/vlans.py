@@ -9,8 +9,8 @@ from ironworks.region.api import render
 from ironworks.region.api.context import Call
 from ironworks.region.api.fields import Bool, Clearable
 from ironworks.region.api.operations import Form, Handler
-from ironworks.region.services import vlans as svc
-from ironworks.region.services.network import Vlans, get_fabric, load_vlans, vlan_by_id, vlan_by_vid
+from ironworks.region.services.networking import vlans as svc
+from ironworks.region.services.networking.lookups import Vlans, get_fabric, load_vlans, vlan_by_id, vlan_by_vid
 
 vlans = Handler("VlansHandler", "fabrics/{fabric_id}/vlans/", "Manage the VLANs of a fabric.")
 vlan = Handler("VlanHandler", "fabrics/{fabric_id}/vlans/{vid}/",

@@ -7,7 +7,7 @@ from pydantic import Field
 from ironworks.region.api import render
 from ironworks.region.api.context import Call
 from ironworks.region.api.operations import Form, Handler
-from ironworks.region.services import zones as svc
+from ironworks.region.services.nodes import zones as svc
 
 zones = Handler("ZonesHandler", "zones/", "Manage physical zones.")
 zone = Handler("ZoneHandler", "zones/{name}/", "Manage a physical zone.")

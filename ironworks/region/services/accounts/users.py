@@ -1,0 +1,116 @@
+"""Users and their API tokens."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ironworks.common.errors import InvalidInput, NotFound, Refused
+from ironworks.common.security import check_password, hash_password, new_key_parts
+from ironworks.db import tables as t
+
+USER_COLUMNS = (t.user.c.id, t.user.c.username, t.user.c.email, t.user.c.is_superuser,
+                t.user.c.is_local)
+
+
+async def list_users(conn: AsyncConnection) -> list[dict]:
+    rows = await conn.execute(select(*USER_COLUMNS).order_by(t.user.c.username))
+    return [dict(r._mapping) for r in rows]
+
+
+async def get_user(conn: AsyncConnection, username: str) -> dict:
+    row = (await conn.execute(select(*USER_COLUMNS).where(t.user.c.username == username))).first()
+    if row is None:
+        raise NotFound.model("User")
+    return dict(row._mapping)
+
+
+async def create_user(conn: AsyncConnection, username: str, email: str, password: str,
+                      is_superuser: bool) -> dict:
+    username = username.strip()
+    if not username:
+        raise InvalidInput.field("username", "This field is required.")
+    taken = await conn.scalar(select(func.count()).where(t.user.c.username == username))
+    if taken:
+        raise InvalidInput.field("username", "A user with that username already exists.")
+    if email:
+        used = await conn.scalar(select(func.count()).where(t.user.c.email == email))
+        if used:
+            raise InvalidInput.field("email", "User with this email address already exists.")
+    row = (await conn.execute(
+        insert(t.user).values(username=username, email=email, is_superuser=is_superuser,
+                              password=hash_password(password) if password else "")
+        .returning(*USER_COLUMNS)
+    )).one()
+    return dict(row._mapping)
+
+
+async def set_password(conn: AsyncConnection, username: str, password: str) -> None:
+    await conn.execute(update(t.user).where(t.user.c.username == username)
+                       .values(password=hash_password(password)))
+
+
+async def delete_user(conn: AsyncConnection, username: str, acting_user_id: int) -> None:
+    user = await get_user(conn, username)
+    if user["id"] == acting_user_id:
+        raise Refused("You cannot delete your own account.")
+    owned = await conn.scalar(select(func.count()).where(t.node.c.owner_id == user["id"]))
+    if owned:
+        raise Refused(f"Cannot delete user {username}: they own {owned} node(s). Release them first.")
+    await conn.execute(delete(t.user).where(t.user.c.id == user["id"]))
+
+
+async def verify_credentials(conn: AsyncConnection, username: str, password: str) -> dict | None:
+    row = (await conn.execute(
+        select(*USER_COLUMNS, t.user.c.password).where(t.user.c.username == username)
+    )).first()
+    if row is None or not password or not check_password(password, row.password):
+        return None
+    await conn.execute(update(t.user).where(t.user.c.id == row.id).values(last_login=func.now()))
+    return {k: v for k, v in row._mapping.items() if k != "password"}
+
+
+# -- tokens -------------------------------------------------------------------------------
+
+def token_dict(row) -> dict:  # noqa: ANN001
+    return {"consumer_key": row.consumer_key, "token_key": row.token_key,
+            "token_secret": row.token_secret, "name": row.name}
+
+
+async def create_token(conn: AsyncConnection, user_id: int, name: str = "") -> dict:
+    consumer, key, secret = new_key_parts()
+    row = (await conn.execute(
+        insert(t.api_token).values(user_id=user_id, name=name, consumer_key=consumer,
+                                   token_key=key, token_secret=secret).returning(t.api_token)
+    )).one()
+    return token_dict(row)
+
+
+async def token_for_consumer(conn: AsyncConnection, user_id: int, name: str) -> dict:
+    """The user's token with this name, made on first use (what /accounts/authenticate/ does)."""
+    row = (await conn.execute(
+        select(t.api_token).where(t.api_token.c.user_id == user_id, t.api_token.c.name == name)
+        .order_by(t.api_token.c.id).limit(1)
+    )).first()
+    return token_dict(row) if row else await create_token(conn, user_id, name)
+
+
+async def list_tokens(conn: AsyncConnection, user_id: int) -> list[dict]:
+    rows = await conn.execute(select(t.api_token).where(t.api_token.c.user_id == user_id)
+                              .order_by(t.api_token.c.id))
+    return [{"name": r.name, "token": f"{r.consumer_key}:{r.token_key}:{r.token_secret}"} for r in rows]
+
+
+async def delete_token(conn: AsyncConnection, user_id: int, token_key: str) -> None:
+    result = await conn.execute(delete(t.api_token).where(
+        t.api_token.c.user_id == user_id, t.api_token.c.token_key == token_key))
+    if result.rowcount == 0:
+        raise NotFound.model("Token")
+
+
+async def rename_token(conn: AsyncConnection, user_id: int, token: str, name: str) -> None:
+    key = token.split(":")[1] if token.count(":") == 2 else token
+    result = await conn.execute(update(t.api_token).where(
+        t.api_token.c.user_id == user_id, t.api_token.c.token_key == key).values(name=name))
+    if result.rowcount == 0:
+        raise NotFound.model("Token")
