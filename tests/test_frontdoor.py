@@ -9,14 +9,8 @@ import re
 import pytest
 
 from ironworks.cli import region as cli
-from ironworks.region.frontdoor.render import (
-    HEALTH_PATH,
-    Backend,
-    HAProxyOptions,
-    KeepalivedOptions,
-    haproxy_config,
-    keepalived_config,
-)
+from ironworks.region.frontdoor.haproxy import HEALTH_PATH, Backend, HAProxyOptions, haproxy_config
+from ironworks.region.frontdoor.keepalived import KeepalivedOptions, keepalived_config
 
 
 def _section(text: str, header: str) -> list[str]:

@@ -21,7 +21,7 @@ from ironworks.db.migrate import migrate
 from ironworks.region import config as cfg
 from ironworks.region.cluster import budget
 from ironworks.region.config import Paths, open_database
-from ironworks.region.frontdoor import render as frontdoor
+from ironworks.region.frontdoor import haproxy, keepalived
 from ironworks.region.services.accounts import users
 from ironworks.region.services.controllers import processes
 
@@ -112,12 +112,12 @@ def cmd_db_budget(args: argparse.Namespace) -> None:
     print(budget.table(server, others, mine))
 
 
-def _parse_backend(text: str) -> frontdoor.Backend:
+def _parse_backend(text: str) -> haproxy.Backend:
     address, _, port = text.rpartition(":")
     if not address or not port.isdigit():
         raise CommandError(f"--region {text}: expected ADDRESS:PORT")
     address = address.strip("[]")
-    return frontdoor.Backend(f"region-{address}-{port}", address, int(port))
+    return haproxy.Backend(f"region-{address}-{port}", address, int(port))
 
 
 def cmd_ha_haproxy(args: argparse.Namespace) -> None:
@@ -127,22 +127,22 @@ def cmd_ha_haproxy(args: argparse.Namespace) -> None:
         async def work(conn: AsyncConnection) -> list[dict]:
             return await processes.live_endpoints(conn)
 
-        seen: dict[tuple[str, int], frontdoor.Backend] = {}
+        seen: dict[tuple[str, int], haproxy.Backend] = {}
         for row in _in_database(work, migrate_first=False):
             key = (str(row["address"]), row["port"])
-            seen.setdefault(key, frontdoor.Backend(f"{row['hostname']}-{key[0]}-{key[1]}", *key))
+            seen.setdefault(key, haproxy.Backend(f"{row['hostname']}-{key[0]}-{key[1]}", *key))
         backends = list(seen.values())
         if not backends:
             raise CommandError("no live region is registered: start maas-regiond, or give --region ADDRESS:PORT")
-    options = frontdoor.HAProxyOptions(
+    options = haproxy.HAProxyOptions(
         bind_address=args.bind, bind_port=args.port, inter_ms=args.inter_ms, fall=args.fall,
         rise=args.rise, pidfile=args.pidfile, stats_socket=args.stats_socket)
-    sys.stdout.write(frontdoor.haproxy_config(backends, options))
+    sys.stdout.write(haproxy.haproxy_config(backends, options))
 
 
 def cmd_ha_keepalived(args: argparse.Namespace) -> None:
     try:
-        text = frontdoor.keepalived_config(frontdoor.KeepalivedOptions(
+        text = keepalived.keepalived_config(keepalived.KeepalivedOptions(
             vip=args.vip, interface=args.interface, priority=args.priority, password=args.password,
             router_id=args.router_id, state=args.state, haproxy_pidfile=args.haproxy_pidfile,
             unicast_peers=tuple(args.peer or ()), unicast_src=args.unicast_src,
