@@ -3,11 +3,32 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy import ColumnElement, Table, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.common.errors import InvalidInput, NotFound
+
+
+def as_int(text: Any) -> int | None:
+    """A database id from a path or form value; None when it is not a plain number."""
+    text = str(text).strip()
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+def check_name(key: str, name: str, *, max_length: int = 256) -> str:
+    """Names are looked up after ids, so a number would be shadowed by an id."""
+    name = name.strip()
+    if not name:
+        raise InvalidInput.field(key, "This field cannot be blank.")
+    if len(name) > max_length:
+        raise InvalidInput.field(key, f"Ensure this value has at most {max_length} characters.")
+    if name.isdigit():
+        raise InvalidInput.field(key, f"'{name}' is not a valid name: a name cannot be just a number.")
+    if re.search(r"[/\s]", name):
+        raise InvalidInput.field(key, f"'{name}' is not a valid name: use no spaces or slashes.")
+    return name
 
 
 async def ensure_name_free(conn: AsyncConnection, table: Table, name: str, label: str,

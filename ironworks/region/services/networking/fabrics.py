@@ -10,10 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ironworks.common.errors import Refused
 from ironworks.db import tables as t
 from ironworks.region.services.names import (
+    check_name,
     ensure_name_free,
     ensure_not_anothers_default,
 )
-from ironworks.region.services.networking.lookups import DEFAULT_FABRIC_ID, check_name, load_vlans
+from ironworks.region.services.networking.lookups import DEFAULT_FABRIC_ID, load_vlans
 from ironworks.region.services.networking.vlans import vlans_in_use
 
 

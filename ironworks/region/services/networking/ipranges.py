@@ -9,15 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.common.errors import InvalidInput, NotFound
 from ironworks.db import tables as t
+from ironworks.region.services.names import as_int
 from ironworks.region.services.networking import ipam
-from ironworks.region.services.networking.lookups import (
-    as_int,
-    guard_dhcp_pool,
-    load_subnets,
-    lock_ipam,
-    subnet_containing,
-    subnet_for_reference,
-)
+from ironworks.region.services.networking.address_plan import guard_dhcp_pool, lock_ipam
+from ironworks.region.services.networking.lookups import load_subnets, subnet_containing, subnet_for_reference
 from ironworks.region.services.networking.subnets import allocated_addresses
 
 _USER = {"username": t.user.c.username, "email": t.user.c.email,

@@ -4,39 +4,18 @@ count) and lookups of fabrics, VLANs, spaces and subnets by the references clien
 from __future__ import annotations
 
 import ipaddress
-import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 from sqlalchemy import ColumnElement, FromClause, Select, Table, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ironworks.common.errors import InvalidInput, NotFound, Refused
+from ironworks.common.errors import InvalidInput, NotFound
 from ironworks.db import tables as t
+from ironworks.region.services.names import as_int
 
 DEFAULT_FABRIC_ID = 0
-IPAM_LOCK = 0x1A05B7E  # one advisory lock for all address-plan writes
 Where = Callable[[FromClause], ColumnElement[bool]]  # a condition on a vlan/subnet (alias)
-
-
-def as_int(text: Any) -> int | None:
-    """A database id from a path or form value; None when it is not a plain number."""
-    text = str(text).strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
-
-
-def check_name(key: str, name: str, *, max_length: int = 256) -> str:
-    """Names are looked up after ids, so a number would be shadowed by an id."""
-    name = name.strip()
-    if not name:
-        raise InvalidInput.field(key, "This field cannot be blank.")
-    if len(name) > max_length:
-        raise InvalidInput.field(key, f"Ensure this value has at most {max_length} characters.")
-    if name.isdigit():
-        raise InvalidInput.field(key, f"'{name}' is not a valid name: a name cannot be just a number.")
-    if re.search(r"[/\s]", name):
-        raise InvalidInput.field(key, f"'{name}' is not a valid name: use no spaces or slashes.")
-    return name
 
 
 # -- VLANs ---------------------------------------------------------------------------------
@@ -200,33 +179,3 @@ async def subnet_containing(conn: AsyncConnection, address: str) -> dict | None:
     row = (await conn.execute(select(t.subnet).where(t.subnet.c.cidr.op(">>=")(address))
                               .order_by(func.masklen(t.subnet.c.cidr).desc()).limit(1))).first()
     return dict(row._mapping) if row else None
-
-
-# -- the DHCP pool of a VLAN ----------------------------------------------------------------
-
-async def lock_ipam(conn: AsyncConnection) -> None:
-    """Serialise check-then-write on CIDRs, ranges and DHCP switches between concurrent
-    requests (e.g. turning DHCP on while its last dynamic range is deleted); held until the
-    transaction ends."""
-    await conn.execute(select(func.pg_advisory_xact_lock(IPAM_LOCK)))
-
-
-async def guard_dhcp_pool(conn: AsyncConnection, vlan_id: int, what: str, *,
-                          without_range: int | None = None, without_subnet: int | None = None) -> None:
-    """Refuse `what` when it would leave a VLAN that serves DHCP without a dynamic range."""
-    await lock_ipam(conn)
-    vlan = (await conn.execute(
-        select(t.vlan.c.dhcp_on, t.vlan.c.vid, t.fabric.c.name.label("fabric_name"))
-        .join(t.fabric, t.fabric.c.id == t.vlan.c.fabric_id).where(t.vlan.c.id == vlan_id))).first()
-    if vlan is None or not vlan.dhcp_on:
-        return
-    query = (select(func.count()).select_from(t.iprange.join(t.subnet, t.subnet.c.id == t.iprange.c.subnet_id))
-             .where(t.subnet.c.vlan_id == vlan_id, t.iprange.c.type == "dynamic"))
-    if without_range is not None:
-        query = query.where(t.iprange.c.id != without_range)
-    if without_subnet is not None:
-        query = query.where(t.subnet.c.id != without_subnet)
-    if not await conn.scalar(query):
-        label = f"{vlan.fabric_name}.{vlan.vid}"
-        raise Refused(f"Cannot {what}: VLAN {label} would have no dynamic range left, and DHCP is "
-                         f"enabled on VLAN {label}; disable it first.")

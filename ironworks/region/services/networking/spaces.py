@@ -10,10 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ironworks.common.errors import InvalidInput
 from ironworks.db import tables as t
 from ironworks.region.services.names import (
+    check_name,
     ensure_name_free,
     ensure_not_anothers_default,
 )
-from ironworks.region.services.networking.lookups import check_name, load_vlans
+from ironworks.region.services.networking.lookups import load_vlans
 
 RESERVED = "undefined"  # how a VLAN without a space shows its space
 

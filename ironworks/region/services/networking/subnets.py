@@ -9,15 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.common.errors import InvalidInput, NotFound, Refused
 from ironworks.db import tables as t
-from ironworks.region.services.names import ensure_name_free
+from ironworks.region.services.names import as_int, ensure_name_free
 from ironworks.region.services.networking import ipam
-from ironworks.region.services.networking.lookups import (
-    DEFAULT_FABRIC_ID,
-    as_int,
-    get_fabric,
-    guard_dhcp_pool,
-    lock_ipam,
-)
+from ironworks.region.services.networking.address_plan import guard_dhcp_pool, lock_ipam
+from ironworks.region.services.networking.lookups import DEFAULT_FABRIC_ID, get_fabric
 
 STATIC_TYPES = ("auto", "sticky", "user_reserved")  # addresses a node or user holds on purpose
 

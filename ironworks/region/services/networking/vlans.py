@@ -9,8 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.common.errors import InvalidInput, Refused
 from ironworks.db import tables as t
+from ironworks.region.services.names import as_int
 from ironworks.region.services.networking import vlan_rules
-from ironworks.region.services.networking.lookups import as_int, lock_ipam, resolve_space, vlan_label
+from ironworks.region.services.networking.address_plan import lock_ipam
+from ironworks.region.services.networking.lookups import resolve_space, vlan_label
 
 DHCP_KEYS = ("dhcp_on", "primary_rack", "secondary_rack", "relay_vlan")
 
