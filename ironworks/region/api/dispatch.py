@@ -3,6 +3,7 @@ one database transaction per request, and MAAS-shaped errors (never a traceback)
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from typing import Any
@@ -17,7 +18,7 @@ from starlette.responses import Response
 from ironworks.common.errors import DomainError, InvalidInput, Unavailable
 from ironworks.region.api import auth
 from ironworks.region.api.body import parse_body, parse_query
-from ironworks.region.api.context import Call
+from ironworks.region.api.context import Call, statements_on
 from ironworks.region.api.errors import (
     APIError,
     BadRequest,
@@ -118,27 +119,32 @@ async def dispatch(handler: Handler, request: Request, engine: AsyncEngine) -> R
 
 async def _run(handler: Handler, action: Action, request: Request, engine: AsyncEngine,
                params) -> Response:  # noqa: ANN001
-    async with engine.begin() as conn:
-        raw = await conn.get_raw_connection()
-        before = raw.info.get("statements", 0)
-        user = await auth.authenticate(conn, request.headers.get("authorization"))
-        if user is None and not handler.anon:
+    conn = await engine.connect()
+    call = Call(request, conn, None, dict(request.path_params), params, engine)
+    try:
+        await conn.begin()
+        call.statements = -await statements_on(conn)
+        call.user = await auth.authenticate(conn, request.headers.get("authorization"))
+        if call.user is None and not handler.anon:
             raise Unauthorized("Authorization Error: this call needs an API key (OAuth PLAINTEXT).")
-        call = Call(request, conn, user, dict(request.path_params), params)
         if action.admin:
             call.require_admin()
         if action.form is not None:
             result = await action.func(call, await _form(handler, action, call, params))
         else:
             result = await action.func(call)
-        statements = raw.info.get("statements", 0) - before
+        await call.release()  # one transaction per request, unless the operation released it
+    finally:
+        if call.conn is not None:  # failed: nothing of it is kept
+            with contextlib.suppress(Exception):
+                await call.conn.close()
     if isinstance(result, Response):
         response = result
     elif result is None:
         response = Response(status_code=204)
     else:
         response = json_response(result)
-    response.headers[QUERY_COUNT_HEADER] = str(statements)
+    response.headers[QUERY_COUNT_HEADER] = str(call.statements)
     return response
 
 
