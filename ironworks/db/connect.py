@@ -22,6 +22,9 @@ CONNECT_TIMEOUT_S = 3
 # Connections each region worker process keeps for requests; the dedicated sessions (change
 # feed, singleton lock) come on top.  See ironworks/region/cluster/budget.py and docs/ha.md.
 POOL_SIZE = 5
+# How long a request may wait for one of them before the region answers 503 (busy) rather
+# than queueing it further; admission control (region/api/admission.py) keeps the queue short.
+POOL_WAIT_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ def async_engine(target: Target, pool_size: int = POOL_SIZE,
         async_creator=lambda: psycopg.AsyncConnection.connect(conninfo),
         pool_size=pool_size,
         max_overflow=0,
+        pool_timeout=POOL_WAIT_S,
         # After a failover, pooled sessions to the old primary are dead: check on checkout.
         pool_pre_ping=True,
         pool_recycle=3600,

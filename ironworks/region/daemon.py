@@ -24,7 +24,7 @@ from ironworks.db.connect import Target, check_reachable, run_in_transaction
 from ironworks.db.migrate import migrate
 from ironworks.region.cluster import budget
 from ironworks.region.config import Paths, load, open_database
-from ironworks.region.frontdoor import wire
+from ironworks.region.frontdoor import connections
 from ironworks.region.services.controllers import processes, regions
 
 log = logging.getLogger("maas-regiond")
@@ -86,9 +86,10 @@ def serve(argv: list[str] | None = None) -> int:
                 workers=config.num_workers if config.num_workers > 1 else None,
                 log_level=args.log_level.lower(), access_log=False, proxy_headers=False,
                 timeout_graceful_shutdown=5,
-                # each answer in one write: a region killed mid-answer leaves HAProxy nothing
-                # half-sent, so it can re-send the request to another region (ha/wire.py)
-                http=wire.HTTP_PROTOCOL,
+                timeout_keep_alive=connections.IDLE_TIMEOUT_S,
+                # each answer in one write (frontdoor/wire.py), a bound on the time to send a
+                # request's head and on connections per worker (frontdoor/connections.py)
+                http=connections.HTTP_PROTOCOL,
             )
         finally:
             run_in_transaction(target, lambda conn: regions.mark_stopped(conn, system_id))

@@ -13,8 +13,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from ironworks.db.connect import async_engine
+from ironworks.db.connect import POOL_SIZE, async_engine
 from ironworks.region.api import accounts
+from ironworks.region.api.admission import AdmissionControl
 from ironworks.region.api.describe import api_hash, describe
 from ironworks.region.api.dispatch import dispatch, text_response
 from ironworks.region.api.operations import API_PREFIX, Handler
@@ -23,6 +24,8 @@ from ironworks.region.config import Paths, database_target, load
 from ironworks.region.runtime import RegionRuntime
 
 HEALTH_PATH = "/MAAS/health/"
+# Requests a worker takes on per pooled connection; the rest are answered 503 at once.
+ADMITTED_PER_CONNECTION = 4
 HEALTH_TIMEOUT_S = 2.0
 
 # Our dispatcher answers 405 itself (with the handler's Allow list), so routes take every method.
@@ -121,6 +124,7 @@ def create_app() -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.region_name = "ironworks"
     app.add_middleware(APIHashHeader, digest=api_digest)
+    app.add_middleware(AdmissionControl, max_in_flight=POOL_SIZE * ADMITTED_PER_CONNECTION)
     return app
 
 

@@ -107,6 +107,8 @@ async def dispatch(handler: Handler, request: Request, engine: AsyncEngine) -> R
         return error_response(error)
     except sa_exc.IntegrityError as exc:
         return error_response(integrity_error(exc))
+    except sa_exc.TimeoutError:  # no pooled connection came free in time: busy, not broken
+        return error_response(Unavailable("The region is busy; retry shortly.", 1))
     except Exception as exc:  # the last line of defence: never a traceback to the client
         if database_unavailable(exc):
             log.warning("database unavailable during %s %s: %s", method, request.url.path, exc)

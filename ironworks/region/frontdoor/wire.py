@@ -14,7 +14,7 @@ the event loop and sends it with one write at the end of that turn: a small resp
 answer but the largest listings) leaves whole or not at all.  A streamed response still goes out
 as it is produced, one turn at a time; the latency added is one loop turn.
 
-`maas-regiond` serves with `http=HTTP_PROTOCOL` (see daemon.py).
+`maas-regiond` serves with a subclass of this protocol (connections.py, see daemon.py).
 """
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ import asyncio
 from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
-
-HTTP_PROTOCOL = "ironworks.region.frontdoor.wire:OneWriteH11Protocol"
 
 
 class OneWriteTransport:
