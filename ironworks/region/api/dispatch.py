@@ -32,6 +32,7 @@ from ironworks.region.api.operations import Action, Form, Handler
 log = logging.getLogger("ironworks.api")
 
 JSON_TYPE = "application/json; charset=utf-8"
+NO_CONTENT_TYPE = "text/html; charset=utf-8"
 QUERY_COUNT_HEADER = "X-Ironworks-Queries"
 # Retry-After for a request that met no writable database (a PostgreSQL failover in progress).
 # Regions write again within a second or two of a standby's promotion (tests/ha/
@@ -143,7 +144,9 @@ async def _run(handler: Handler, action: Action, request: Request, engine: Async
     if isinstance(result, Response):
         response = result
     elif result is None:
-        response = Response(status_code=204)
+        # MAAS's deletes answer 204 with its default content type; the MAAS command-line
+        # client reads the header on every answer and fails without it.
+        response = Response(status_code=204, media_type=NO_CONTENT_TYPE)
     else:
         response = json_response(result)
     response.headers[QUERY_COUNT_HEADER] = str(call.statements)
