@@ -42,11 +42,11 @@ def subnet_row(subnet_id: int, cidr: str, vlan_id: int) -> dict:
 
 def iface(iface_id: int, node_id: int, vlan_id: int | None, params: str = "{}") -> tuple:
     return (iface_id, node_id, f"eth{iface_id}", "physical", f"00:00:00:00:00:{iface_id:02x}", True,
-            vlan_id, params, None, None, None, None)
+            vlan_id, params, None, None, None, None, None, None)
 
 
 def addr(addr_id: int, alloc_type: str, subnet_id: int | None, ip: str | None) -> tuple:
-    return (0, 0, "", "", "", True, None, "{}", addr_id, alloc_type, subnet_id, ip)
+    return (0, 0, "", "", "", True, None, "{}", None, None, addr_id, alloc_type, subnet_id, ip)
 
 
 def data(**kw: object) -> NodeData:

@@ -241,6 +241,11 @@ ip_address = Table(
     Column("subnet_id", Integer, ForeignKey("subnet.id", ondelete="CASCADE"), index=True),
     Column("interface_id", Integer, ForeignKey("interface.id", ondelete="CASCADE"), index=True),
     _created(),
+    # A user's reservation (`ipaddresses reserve`): who holds it, and the name and MAC that DNS
+    # and DHCP give it when no interface of a node carries it.
+    Column("user_id", Integer, ForeignKey("user.id", ondelete="SET NULL"), index=True),
+    Column("hostname", String(255), nullable=False, server_default=""),
+    Column("mac_address", MACADDR),
     CheckConstraint(
         "alloc_type IN ('auto', 'sticky', 'user_reserved', 'dhcp', 'discovered', 'link_up')",
         name="alloc_type_valid",
@@ -303,4 +308,15 @@ region_process_endpoint = Table(
     Column("address", INET, nullable=False),
     Column("port", Integer, nullable=False),
     UniqueConstraint("process_id", "address", "port"),
+)
+
+
+# A bond, bridge or VLAN interface (the child) sits on its parents.
+interface_relationship = Table(
+    "interface_relationship",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("parent_id", Integer, ForeignKey("interface.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("child_id", Integer, ForeignKey("interface.id", ondelete="CASCADE"), nullable=False, index=True),
+    UniqueConstraint("parent_id", "child_id"),
 )

@@ -100,11 +100,11 @@ def _interfaces(shared: _Shared, node_id: int, system_id: str, ips: list[str]) -
     result = []
     addresses, vlans = shared.data.addresses, shared.data.vlans
     for row in shared.data.interfaces.get(node_id, ()):
-        iface_id, _, name, kind, mac, enabled, vlan_id, params_text = row[:8]
+        iface_id, _, name, kind, mac, enabled, vlan_id, params_text, parents, children = row[:10]
         links = []
         discovered = []
         for addr in addresses.get(iface_id, ()):
-            addr_id, alloc_type, subnet_id, ip = addr[8:]
+            addr_id, alloc_type, subnet_id, ip = addr[10:]
             if alloc_type == "discovered":
                 if ip:
                     discovered.append(ip)
@@ -125,7 +125,7 @@ def _interfaces(shared: _Shared, node_id: int, system_id: str, ips: list[str]) -
         result.append({
             "id": iface_id, "name": name, "type": kind, "mac_address": mac, "enabled": enabled,
             "effective_mtu": params.get("mtu") or (vlan_row["mtu"] if vlan_row else DEFAULT_MTU),
-            "vlan": vlan, "links": links, "parents": (), "children": (), "tags": (),
+            "vlan": vlan, "links": links, "parents": parents or (), "children": children or (), "tags": (),
             "params": params, "system_id": system_id, "discovered": None,
             "link_connected": True, "interface_speed": 0, "link_speed": 0,
             "resource_uri": f"{API_PREFIX}nodes/{system_id}/interfaces/{iface_id}/",

@@ -46,7 +46,7 @@ NODE = namedtuple("NodeIndex", NODE_FIELDS)(*range(len(NODE_FIELDS)))  # NODE.ho
 # An interface row and its address rows are the same joined row: interface columns first,
 # then the address's (None when the interface has no address).
 INTERFACE_FIELDS = ("id", "node_id", "name", "type", "mac_address", "enabled", "vlan_id", "params",
-                    "address_id", "alloc_type", "subnet_id", "ip")  # ip: text, no prefix length
+                    "parents", "children", "address_id", "alloc_type", "subnet_id", "ip")  # ip: text, no prefix length
 SERVICE_FIELDS = ("node_id", "name", "status", "status_info")
 
 
@@ -177,7 +177,7 @@ async def fetch_related(conn: AsyncConnection, nodes: Sequence[Sequence[Any]], n
     iface, ip = t.interface.c, t.ip_address.c
     rows = await tuples(conn, (
         select(iface.id, iface.node_id, iface.name, iface.type, iface.mac_address, iface.enabled,
-               iface.vlan_id, cast(iface.params, Text), ip.id, ip.alloc_type, ip.subnet_id,
+               iface.vlan_id, cast(iface.params, Text), *_relatives(), ip.id, ip.alloc_type, ip.subnet_id,
                func.host(ip.ip))
         .select_from(t.interface.outerjoin(t.ip_address, ip.interface_id == iface.id))
         .where(iface.node_id.in_(ids))
@@ -195,13 +195,13 @@ async def fetch_related(conn: AsyncConnection, nodes: Sequence[Sequence[Any]], n
                 interfaces[row[1]] = [row]
             else:
                 node_ifaces.append(row)
-        if row[8] is not None:
+        if row[10] is not None:
             iface_addrs = addresses.get(iface_id)
             if iface_addrs is None:
                 addresses[iface_id] = [row]
             else:
                 iface_addrs.append(row)
-    subnet_ids = {row[10] for row in rows} - {None}
+    subnet_ids = {row[12] for row in rows} - {None}
     vlan_ids = {row[6] for row in rows} - {None}
 
     data.subnets = await fetch_subnets(conn, subnet_ids)
@@ -214,6 +214,18 @@ async def fetch_related(conn: AsyncConnection, nodes: Sequence[Sequence[Any]], n
                                 .where(svc.node_id.in_(ids)).order_by(svc.name)):
             data.services.setdefault(row[0], []).append(row)
     return data
+
+
+def _relatives() -> tuple[Any, Any]:
+    """An interface's parents' and children's names (bond members, a VLAN's parent...), as two
+    correlated arrays, so the listing keeps its statement count; most interfaces have none."""
+    rel, other = t.interface_relationship, t.interface.alias("relative")
+
+    def names(mine: Any, theirs: Any) -> Any:
+        return func.array(select(other.c.name).select_from(rel.join(other, other.c.id == theirs))
+                          .where(mine == t.interface.c.id).order_by(other.c.name).scalar_subquery())
+
+    return names(rel.c.child_id, rel.c.parent_id), names(rel.c.parent_id, rel.c.child_id)
 
 
 async def _by_id(conn: AsyncConnection, table: Any, ids: set[int]) -> dict[int, Mapping[str, Any]]:
