@@ -23,7 +23,7 @@ HOSTILE = ["", "-1", "0", "99999999999999999999999", "1e309", "nan", "abc", "tru
 EXPECTED = {200, 204, 400, 403, 404, 409}
 
 
-def declared_operations(api: APIClient, object_of: dict[str, str], placeholders: dict[str, str]
+def declared_operations(api: APIClient, object_of: dict[str, str | dict[str, str]], placeholders: dict[str, str]
                         ) -> Iterator[tuple[str, str, str | None, list[str], bool]]:
     """(method, path, op, parameters, names_an_object) for every GET/POST/PUT operation describe
     declares, with the path's placeholders filled in: per resource family from `object_of`,
@@ -34,7 +34,10 @@ def declared_operations(api: APIClient, object_of: dict[str, str], placeholders:
             path = handler["path"].removeprefix(PREFIX)
             names_an_object = "{" in path
             top = path.split("/")[0]
-            if top in object_of:
+            if isinstance(object_of.get(top), dict):  # several placeholders, each its own object
+                for placeholder, value in object_of[top].items():
+                    path = path.replace(placeholder, value)
+            elif top in object_of:
                 path = re.sub(r"\{[a-z_]+\}", object_of[top], path)
             for placeholder, value in placeholders.items():
                 path = path.replace(placeholder, value)
@@ -61,9 +64,13 @@ def test_hostile_values_for_every_declared_parameter_get_a_plain_4xx(api: APICli
                                      "mac_addresses": "52:54:00:77:00:01"}).json()["system_id"]
     space = api.post("spaces/", {"name": "sweep"}).json()["id"]
     region_id = api.get("regioncontrollers/").json()[0]["system_id"]
-    object_of = {"domains": "0", "fabrics": "0", "vlans": "5001", "resourcepool": "0", "zones": "default",
+    # A controller's interfaces: machines in status New refuse interface edits before validation.
+    iface = api.post(f"nodes/{region_id}/interfaces/", {"mac_address": "52:54:00:77:00:02", "vlan": "5001"},
+                     op="create_physical").json()["id"]
+    object_of: dict[str, str | dict[str, str]] = {"domains": "0", "fabrics": "0", "vlans": "5001", "resourcepool": "0", "zones": "default",
                  "spaces": str(space), "ipranges": str(iprange), "machines": machine, "users": "admin",
-                 "rackcontrollers": region_id, "regioncontrollers": region_id}
+                 "rackcontrollers": region_id, "regioncontrollers": region_id,
+                 "nodes": {"{system_id}": region_id, "{id}": str(iface)}}
     placeholders = {"{network}": "10.77.0.0", "{prefixlen}": "24", "{id}": "sweep"}  # subnets by name
 
     swept: Counter[tuple[str, str, str | None]] = Counter()
@@ -82,7 +89,8 @@ def test_hostile_values_for_every_declared_parameter_get_a_plain_4xx(api: APICli
     assert not bad, bad[:20]
     # The sweep really reached the operations: every resource family, and validation refused most.
     assert len(swept) >= 40, sorted(swept)
-    assert {"machines/", f"machines/{machine}/", "subnets/", "ipranges/", "fabrics/0/vlans/"} <= {
+    assert {"machines/", f"machines/{machine}/", "subnets/", "ipranges/", "fabrics/0/vlans/", "ipaddresses/",
+            f"nodes/{region_id}/interfaces/", f"nodes/{region_id}/interfaces/{iface}/"} <= {
         p for _, p, _ in swept}
     assert statuses[400] > statuses[200] > 0, statuses
 
@@ -91,7 +99,8 @@ def test_an_unknown_object_is_404_whatever_values_are_sent(api: APIClient) -> No
     """MAAS looks the object up before it judges the values: 404, not a 400 about a field."""
     unknown = {"domains": "9999", "fabrics": "9999", "vlans": "9999", "resourcepool": "9999",
                "zones": "nosuch", "spaces": "9999", "ipranges": "9999", "machines": "xyz123",
-               "users": "nosuch", "rackcontrollers": "xyz123", "regioncontrollers": "xyz123"}
+               "users": "nosuch", "rackcontrollers": "xyz123", "regioncontrollers": "xyz123",
+               "nodes": {"{system_id}": "xyz123", "{id}": "9999"}}
     placeholders = {"{network}": "10.250.0.0", "{prefixlen}": "24", "{id}": "9999"}
     answers: dict[tuple[str, str, str | None], set[int]] = {}
     for method, path, op, params, names_an_object in declared_operations(api, unknown, placeholders):

@@ -111,6 +111,12 @@ def _region(api: APIClient, region: Region) -> tuple[str, list[str] | None]:
     return f"regioncontrollers/{other}/", ["region-controller", "delete", other]
 
 
+def _interface(api: APIClient, region: Region) -> tuple[str, list[str] | None]:
+    node = api.get("regioncontrollers/").json()[0]["system_id"]
+    iface = _ok(api.post(f"nodes/{node}/interfaces/", {"mac_address": _mac()}, op="create_physical"))["id"]
+    return f"nodes/{node}/interfaces/{iface}/", ["interface", "delete", node, str(iface)]
+
+
 # handler path (as describe/ lists it) -> makes one object to delete: (API path, CLI words)
 RECIPES: dict[str, Callable[[APIClient, Region], tuple[str, list[str] | None]]] = {
     "zones/{name}/": _zone, "resourcepool/{id}/": _pool, "domains/{id}/": _domain,
@@ -118,6 +124,7 @@ RECIPES: dict[str, Callable[[APIClient, Region], tuple[str, list[str] | None]]] 
     "spaces/{id}/": _space, "subnets/{id}/": _subnet_by_id, "subnets/{network}/{prefixlen}/": _subnet_by_cidr,
     "ipranges/{id}/": _iprange, "machines/{system_id}/": _machine, "users/{username}/": _user,
     "rackcontrollers/{system_id}/": _rack, "regioncontrollers/{system_id}/": _region,
+    "nodes/{system_id}/interfaces/{id}/": _interface,
 }
 
 

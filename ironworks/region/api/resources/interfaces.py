@@ -91,6 +91,7 @@ class UnlinkSubnet(Form):
     id: Annotated[int, Field(ge=0, le=2**31 - 1)] = Field(description="Id of the link to remove.")
 
 
+@interfaces.lookup
 async def _node(call: Call) -> dict:
     return await svc.get_node(call.conn, call.path["system_id"])
 
