@@ -101,10 +101,7 @@ async def dispatch(handler: Handler, request: Request, engine: AsyncEngine) -> R
         params = parse_query(request.url.query)
         user: User | None | _Later = LATER
         if method in BODY_METHODS and _has_body(request):
-            # Who is asking, before the body is read: a stranger's body is never read or parsed.
-            # Its own short connection, so a slow upload holds none of the worker's few.
-            async with engine.connect() as conn:
-                user = await _user(handler, conn, request)
+            user = await _user_before_body(handler, request, engine)
             params = params.merged(await read_params(request))
         refuse_nul(params, request.path_params)
         action = choose_action(handler, method, params.get("op") or None)
@@ -143,11 +140,24 @@ class _Later:
 LATER = _Later()
 
 
-async def _user(handler: Handler, conn: AsyncConnection, request: Request) -> User | None:
-    user = await auth.authenticate(conn, request.headers.get("authorization"))
+async def _user_before_body(handler: Handler, request: Request, engine: AsyncEngine) -> User | None:
+    """Who is asking, before the body is read: a stranger's body is never read or parsed.  No
+    credentials need no database; others get a short connection of their own, so a slow upload
+    holds none of the worker's few."""
+    if auth.oauth_params(request.headers.get("authorization")) is None:
+        return _user_or_refuse(handler, None)
+    async with engine.connect() as conn:
+        return await _user(handler, conn, request)
+
+
+def _user_or_refuse(handler: Handler, user: User | None) -> User | None:
     if user is None and not handler.anon:
         raise Unauthorized("Authorization Error: this call needs an API key (OAuth PLAINTEXT).")
     return user
+
+
+async def _user(handler: Handler, conn: AsyncConnection, request: Request) -> User | None:
+    return _user_or_refuse(handler, await auth.authenticate(conn, request.headers.get("authorization")))
 
 
 async def _run(handler: Handler, action: Action, request: Request, engine: AsyncEngine,
