@@ -90,6 +90,7 @@ def sync_engine(target: Target) -> Engine:
         poolclass=None,
         pool_size=1,
         max_overflow=0,
+        hide_parameters=True,  # values may be secrets (passwords, token secrets): never log them
     )
 
 
@@ -105,6 +106,7 @@ def async_engine(target: Target, pool_size: int = POOL_SIZE,
         # After a failover, pooled sessions to the old primary are dead: check on checkout.
         pool_pre_ping=True,
         pool_recycle=3600,
+        hide_parameters=True,  # values may be secrets (passwords, token secrets): never log them
     )
     _count_statements(engine.sync_engine)
     return engine

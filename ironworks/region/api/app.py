@@ -17,7 +17,7 @@ from ironworks.db.connect import POOL_SIZE, async_engine
 from ironworks.region.api import accounts
 from ironworks.region.api.admission import AdmissionControl
 from ironworks.region.api.describe import api_hash, describe
-from ironworks.region.api.dispatch import dispatch, text_response
+from ironworks.region.api.dispatch import dispatch, failure_response, text_response
 from ironworks.region.api.operations import API_PREFIX, Handler
 from ironworks.region.api.resources import HANDLERS
 from ironworks.region.config import Paths, database_target, load
@@ -85,12 +85,19 @@ async def health_view(request: Request) -> Response:
         async with asyncio.timeout(HEALTH_TIMEOUT_S):
             async with request.app.state.engine.connect() as conn:
                 standby = await conn.scalar(text("SELECT pg_is_in_recovery()"))
+    except TimeoutError:
+        return _unavailable("the database did not answer in time")
     except Exception as exc:
-        return text_response(f"unavailable: database unreachable ({type(exc).__name__})", 503,
-                             {"Retry-After": "5"})
+        answer = failure_response(exc, f"GET {HEALTH_PATH}")
+        # Whatever failed, this region cannot show it serves: HAProxy must hear 503.
+        return answer if answer.status_code == 503 else _unavailable("the database check failed")
     if standby:
-        return text_response("unavailable: the database is a read-only standby", 503, {"Retry-After": "5"})
+        return _unavailable("the database is a read-only standby")
     return text_response("OK")
+
+
+def _unavailable(reason: str) -> Response:
+    return text_response(f"unavailable: {reason}", 503, {"Retry-After": "5"})
 
 
 @contextlib.asynccontextmanager

@@ -1,21 +1,28 @@
-"""Request bodies as MAAS clients send them.
+"""Request bodies as MAAS clients send them, read and parsed within limits.
 
 python-libmaas sends every POST/PUT/DELETE as multipart with a quoted boundary and base64
-parts (even an empty, headerless part); maascli sends urlencoded or nothing.  The stdlib
-`email` parser decodes Content-Transfer-Encoding, which most web multipart parsers ignore.
+parts (even an empty, headerless part; see multipart.py); maascli sends urlencoded, `key@=FILE`
+file parts, or nothing.  A body is read only after the request is authenticated (dispatch.py),
+its size is capped while it streams in, and the number of fields and the nesting are capped
+before anything is built from it: no body can exhaust a worker's memory or event loop.
 """
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
+import asyncio
 from urllib.parse import parse_qsl
 
 import orjson
+from starlette.requests import ClientDisconnect, Request
 
-from ironworks.region.api.errors import BadRequest
+from ironworks.region.api.errors import BadRequest, PayloadTooLarge
+from ironworks.region.api.multipart import parse_multipart
 
 MAX_BODY = 64 * 1024 * 1024
+# Django's default (DATA_UPLOAD_MAX_NUMBER_FIELDS), which MAAS keeps.
+MAX_FIELDS = 1000
+# Bodies bigger than this are parsed in a thread, so the event loop keeps serving others.
+PARSE_INLINE_MAX = 256 * 1024
 
 
 class Params:
@@ -45,59 +52,88 @@ class Params:
         return Params(self.items + other.items, {**self.files, **other.files})
 
 
+def refuse_nul(params: Params, path: dict[str, str]) -> None:
+    """PostgreSQL stores no NUL in text: refuse it here, naming the parameter, not in SQL."""
+    for name, value in [*params.items, *path.items()]:
+        if "\x00" in name or "\x00" in value:
+            shown = name.replace("\x00", "\\x00")
+            raise BadRequest(f"Parameter {shown} contains a NUL character, which is not allowed.")
+
+
 def parse_query(query: str) -> Params:
-    return Params(parse_qsl(query, keep_blank_values=True))
+    return Params(_urlencoded(query))
 
 
-def parse_body(content_type: str, body: bytes) -> Params:
+async def read_params(request: Request, limit: int = MAX_BODY) -> Params:
+    """The parameters of a request's body, read within `limit` bytes."""
+    body = await read_body(request, limit)
+    content_type = request.headers.get("content-type", "")
+    if len(body) > PARSE_INLINE_MAX:
+        return await asyncio.to_thread(parse_body, content_type, body)
+    return parse_body(content_type, body)
+
+
+async def read_body(request: Request, limit: int = MAX_BODY) -> bytearray:
+    """The body, refused (413) as soon as it is known to exceed `limit`: from Content-Length
+    before reading anything, else while it streams (chunked).  One growing bytearray, not a
+    list of chunks, so a large body is one allocation that goes back to the system when freed."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"Request body too large: the limit is {limit} bytes.")
+    body = bytearray()
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise PayloadTooLarge(f"Request body too large: the limit is {limit} bytes.")
+    except ClientDisconnect:
+        raise BadRequest("The client closed the connection before sending the whole body.") from None
+    return body
+
+
+def parse_body(content_type: str, body: bytes | bytearray) -> Params:
     if not body.strip():
         return Params()
-    if len(body) > MAX_BODY:
-        raise BadRequest("Request body too large.")
     media = content_type.split(";", 1)[0].strip().lower()
     if media == "multipart/form-data":
-        return _multipart(content_type, body)
+        return Params(*parse_multipart(content_type, body, MAX_FIELDS))
     if media == "application/json":
         return _json(body)
     try:
-        return Params(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        return Params(_urlencoded(body.decode("utf-8")))
     except UnicodeDecodeError:
         raise BadRequest("Request body is not valid UTF-8.") from None
 
 
-def _multipart(content_type: str, body: bytes) -> Params:
-    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
-    message = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(head + body)
-    if not message.is_multipart():
-        raise BadRequest("Malformed multipart body.")
-    items: list[tuple[str, str]] = []
-    files: dict[str, bytes] = {}
-    for part in message.get_payload():
-        name = part.get_param("name", header="content-disposition")
-        if not name:
-            continue  # libmaas's empty body is one headerless part
-        payload = part.get_payload(decode=True) or b""
-        if part.get_param("filename", header="content-disposition") is not None:
-            files[name] = payload
-            continue
-        try:
-            items.append((name, payload.decode("utf-8")))
-        except UnicodeDecodeError:
-            raise BadRequest(f"Parameter {name} is not valid UTF-8 text.") from None
-    return Params(items, files)
-
-
-def _json(body: bytes) -> Params:
+def _urlencoded(text: str) -> list[tuple[str, str]]:
     try:
-        data = orjson.loads(body)
+        return parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+    except ValueError:
+        raise BadRequest(f"Too many parameters (at most {MAX_FIELDS}).") from None
+
+
+def _json(body: bytes | bytearray) -> Params:
+    try:
+        data = orjson.loads(body)  # refuses nesting deeper than 1024 itself
     except orjson.JSONDecodeError:
-        raise BadRequest("Request body is not valid JSON.") from None
+        raise BadRequest("Request body is not valid JSON (or is nested too deeply).") from None
     if not isinstance(data, dict):
         raise BadRequest("A JSON request body must be an object.")
     items: list[tuple[str, str]] = []
     for key, value in data.items():
         for v in value if isinstance(value, list) else [value]:
-            if isinstance(v, (dict, list)):
-                v = orjson.dumps(v).decode()
-            items.append((key, "" if v is None else str(v).lower() if isinstance(v, bool) else str(v)))
+            items.append((key, _json_value(v)))
+            if len(items) > MAX_FIELDS:
+                raise BadRequest(f"Too many parameters (at most {MAX_FIELDS}).")
     return Params(items)
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, (dict, list)):
+        try:
+            return orjson.dumps(value).decode()
+        except orjson.JSONEncodeError:  # orjson writes at most 254 levels
+            raise BadRequest("A JSON parameter is nested too deeply.") from None
+    if value is None:
+        return ""
+    return str(value).lower() if isinstance(value, bool) else str(value)

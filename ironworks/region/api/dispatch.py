@@ -11,13 +11,14 @@ from typing import Any
 import orjson
 import psycopg
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ironworks.common.errors import DomainError, InvalidInput, Unavailable
 from ironworks.region.api import auth
-from ironworks.region.api.body import parse_body, parse_query
+from ironworks.region.api.auth import User
+from ironworks.region.api.body import Params, parse_query, read_params, refuse_nul
 from ironworks.region.api.context import Call, statements_on
 from ironworks.region.api.errors import (
     APIError,
@@ -33,6 +34,7 @@ log = logging.getLogger("ironworks.api")
 
 JSON_TYPE = "application/json; charset=utf-8"
 NO_CONTENT_TYPE = "text/html; charset=utf-8"
+BODY_METHODS = ("POST", "PUT", "DELETE")
 QUERY_COUNT_HEADER = "X-Ironworks-Queries"
 # Retry-After for a request that met no writable database (a PostgreSQL failover in progress).
 # Regions write again within a second or two of a standby's promotion (tests/ha/
@@ -97,39 +99,78 @@ def choose_action(handler: Handler, method: str, op: str | None) -> Action:
 async def dispatch(handler: Handler, request: Request, engine: AsyncEngine) -> Response:
     method = request.method.upper()
     try:
-        query = parse_query(request.url.query)
-        body = parse_body(request.headers.get("content-type", ""), await request.body()) \
-            if method in ("POST", "PUT", "DELETE") else parse_query("")
-        params = query.merged(body)
-        op = params.get("op") or None
-        action = choose_action(handler, method, op)
-        return await _run(handler, action, request, engine, params)
-    except (APIError, DomainError) as error:
-        return error_response(error)
-    except sa_exc.IntegrityError as exc:
+        params = parse_query(request.url.query)
+        user: User | None | _Later = LATER
+        if method in BODY_METHODS and _has_body(request):
+            user = await _user_before_body(handler, request, engine)
+            params = params.merged(await read_params(request))
+        refuse_nul(params, request.path_params)
+        action = choose_action(handler, method, params.get("op") or None)
+        return await _run(handler, action, request, engine, params, user)
+    except Exception as exc:
+        return failure_response(exc, f"{method} {request.url.path}")
+
+
+def failure_response(exc: BaseException, where: str) -> Response:
+    """The answer to a request that failed, for every path that touches the database (the API,
+    /MAAS/accounts/authenticate/, /MAAS/health/): MAAS's status codes with a plain message,
+    never a traceback nor PostgreSQL's own words."""
+    if isinstance(exc, (APIError, DomainError)):
+        return error_response(exc)
+    if isinstance(exc, sa_exc.IntegrityError):
         return error_response(integrity_error(exc))
-    except sa_exc.TimeoutError:  # no pooled connection came free in time: busy, not broken
+    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came free in time: busy
         return error_response(Unavailable("The region is busy; retry shortly.", 1))
-    except Exception as exc:  # the last line of defence: never a traceback to the client
-        if database_unavailable(exc):
-            log.warning("database unavailable during %s %s: %s", method, request.url.path, exc)
-            return error_response(database_unavailable_error())
-        if isinstance(exc, sa_exc.DataError):
-            return error_response(BadRequest(f"Invalid value: {str(exc.orig).splitlines()[0]}"))
-        log.exception("unhandled error in %s %s", method, request.url.path)
-        return text_response("Internal server error; the region logged the details.", 500)
+    if database_unavailable(exc):
+        log.warning("database unavailable during %s: %s", where, type(getattr(exc, "orig", exc)).__name__)
+        return error_response(database_unavailable_error())
+    if isinstance(exc, sa_exc.DataError):  # a value the column type refuses: say so, not how
+        return error_response(BadRequest("Invalid value: one of the values is not acceptable here "
+                                         "(badly formed, out of range or too long)."))
+    log.exception("unhandled error in %s", where)  # engines hide SQL parameters (db/connect.py)
+    return text_response("Internal server error; the region logged the details.", 500)
+
+
+def _has_body(request: Request) -> bool:
+    headers = request.headers
+    return "transfer-encoding" in headers or headers.get("content-length", "0") != "0"
+
+
+class _Later:
+    """The user is authenticated in the request's own transaction (no body to read first)."""
+
+
+LATER = _Later()
+
+
+async def _user_before_body(handler: Handler, request: Request, engine: AsyncEngine) -> User | None:
+    """Who is asking, before the body is read: a stranger's body is never read or parsed.  No
+    credentials need no database; others get a short connection of their own, so a slow upload
+    holds none of the worker's few."""
+    if auth.oauth_params(request.headers.get("authorization")) is None:
+        return _user_or_refuse(handler, None)
+    async with engine.connect() as conn:
+        return await _user(handler, conn, request)
+
+
+def _user_or_refuse(handler: Handler, user: User | None) -> User | None:
+    if user is None and not handler.anon:
+        raise Unauthorized("Authorization Error: this call needs an API key (OAuth PLAINTEXT).")
+    return user
+
+
+async def _user(handler: Handler, conn: AsyncConnection, request: Request) -> User | None:
+    return _user_or_refuse(handler, await auth.authenticate(conn, request.headers.get("authorization")))
 
 
 async def _run(handler: Handler, action: Action, request: Request, engine: AsyncEngine,
-               params) -> Response:  # noqa: ANN001
+               params: Params, user: User | None | _Later) -> Response:
     conn = await engine.connect()
     call = Call(request, conn, None, dict(request.path_params), params, engine)
     try:
         await conn.begin()
         call.statements = -await statements_on(conn)
-        call.user = await auth.authenticate(conn, request.headers.get("authorization"))
-        if call.user is None and not handler.anon:
-            raise Unauthorized("Authorization Error: this call needs an API key (OAuth PLAINTEXT).")
+        call.user = await _user(handler, conn, request) if isinstance(user, _Later) else user
         if action.admin:
             call.require_admin()
         if action.form is not None:
@@ -153,7 +194,7 @@ async def _run(handler: Handler, action: Action, request: Request, engine: Async
     return response
 
 
-async def _form(handler: Handler, action: Action, call: Call, params) -> Form:  # noqa: ANN001
+async def _form(handler: Handler, action: Action, call: Call, params: Params) -> Form:
     try:
         return action.form.from_params(params)
     except InvalidInput:

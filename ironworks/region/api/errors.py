@@ -37,6 +37,10 @@ class Forbidden(APIError):
     status = 403
 
 
+class PayloadTooLarge(APIError):
+    status = 413
+
+
 class MethodNotAllowed(APIError):
     status = 405
 

@@ -10,12 +10,24 @@ from pydantic import AfterValidator, BeforeValidator
 
 from ironworks.common.values import parse_bool
 
+# Longest stored free text (descriptions, configuration values): MAAS sets none, but a
+# listing returns every description, so one must not be megabytes.
+MAX_TEXT = 8192
+MAX_COMMENT = 255  # an IP range's comment, as in MAAS
+# Hashing cost grows with a password's length; Django refuses longer ones too.
+MAX_PASSWORD = 4096
+
+_SCOPE_REFUSED = "a scoped address (%zone) names a host's interface, not an address MAAS can store."
+
 
 def _ip(value: Any) -> str:
     try:
-        return str(ipaddress.ip_address(str(value).strip()))
+        address = ipaddress.ip_address(str(value).strip())
     except ValueError:
         raise ValueError(f"'{value}' is not a valid IPv4 or IPv6 address.") from None
+    if getattr(address, "scope_id", None):
+        raise ValueError(f"'{value}' is not a valid address: {_SCOPE_REFUSED}")
+    return str(address)
 
 
 def _cidr(value: Any) -> str:
@@ -23,9 +35,12 @@ def _cidr(value: Any) -> str:
     if "/" not in text:
         raise ValueError(f"'{value}' is not a network in CIDR form (address/prefix length).")
     try:
-        return str(ipaddress.ip_network(text, strict=False))
+        network = ipaddress.ip_network(text, strict=False)
     except ValueError:
         raise ValueError(f"'{value}' is not a network in CIDR form (address/prefix length).") from None
+    if getattr(network.network_address, "scope_id", None):
+        raise ValueError(f"'{value}' is not a valid network: {_SCOPE_REFUSED}")
+    return str(network)
 
 
 _MAC = re.compile(r"^([0-9a-f]{2})[:-]?([0-9a-f]{2})[:-]?([0-9a-f]{2})[:-]?"

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from ironworks.common.nodetypes import RACK_TYPES, REGION_TYPES
 from ironworks.region.api.context import Call
 from ironworks.region.api.dispatch import JSON_TYPE
-from ironworks.region.api.fields import Bool
+from ironworks.region.api.fields import MAX_TEXT, Bool
 from ironworks.region.api.operations import Form, Handler
 from ironworks.region.api.render_node import render_nodes_json, render_one
 from ironworks.region.api.resources.machines import NodeRead, PowerFields, Ref
@@ -42,7 +42,7 @@ REGION = (REGION_TYPES, "RegionController", "regioncontrollers")
 
 
 class ControllerUpdate(PowerFields):
-    description: str | None = Field(default=None, description="The description.")
+    description: str | None = Field(default=None, max_length=MAX_TEXT, description="The description.")
     zone: Ref | None = Field(default=None, description="The zone.")
     domain: Ref | None = Field(default=None, description="The domain (name or id).")
 

@@ -6,7 +6,7 @@ from pydantic import Field
 
 from ironworks.region.api import render
 from ironworks.region.api.context import Call
-from ironworks.region.api.fields import Clearable
+from ironworks.region.api.fields import MAX_TEXT, Clearable
 from ironworks.region.api.operations import Form, Handler
 from ironworks.region.services.networking import fabrics as svc
 from ironworks.region.services.networking.lookups import get_fabric
@@ -22,7 +22,7 @@ async def find_fabric(call: Call) -> dict:
 
 class FabricForm(Form):
     name: str = Field(default="", max_length=256, description="Name of the fabric (default: fabric-<id>).")
-    description: str = Field(default="", description="Description of the fabric.")
+    description: str = Field(default="", max_length=MAX_TEXT, description="Description of the fabric.")
     class_type: Clearable = Field(default=None, max_length=256, description="Class type of the fabric (empty clears).")
 
 

@@ -9,7 +9,7 @@ from pydantic import Field
 from ironworks.db import tables as t
 from ironworks.region.api import render
 from ironworks.region.api.context import Call
-from ironworks.region.api.fields import Clearable, IPAddress
+from ironworks.region.api.fields import MAX_COMMENT, Clearable, IPAddress
 from ironworks.region.api.operations import Form, Handler
 from ironworks.region.services.networking import ipranges as svc
 
@@ -28,13 +28,13 @@ class IPRangeCreate(Form):
     end_ip: IPAddress = Field(description="Last address of the range.")
     subnet: Clearable = Field(default=None, description="Subnet (id, CIDR or name); by default the "
                                                         "subnet that contains start_ip.")
-    comment: str = Field(default="", description="What the range is for.")
+    comment: str = Field(default="", max_length=MAX_COMMENT, description="What the range is for.")
 
 
 class IPRangeUpdate(Form):
     start_ip: IPAddress = Field(default="", description="First address of the range.")
     end_ip: IPAddress = Field(default="", description="Last address of the range.")
-    comment: str = Field(default="", description="What the range is for.")
+    comment: str = Field(default="", max_length=MAX_COMMENT, description="What the range is for.")
 
 
 async def _ranges(call: Call, range_id: int | None = None) -> list[dict]:

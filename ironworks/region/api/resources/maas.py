@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from ironworks.region.api.context import Call
 from ironworks.region.api.dispatch import json_response, text_response
+from ironworks.region.api.fields import MAX_TEXT
 from ironworks.region.api.operations import Form, Handler
 from ironworks.region.services import settings as svc
 
@@ -14,11 +15,11 @@ maas = Handler("MaasHandler", "maas/", "Manage the MAAS server.")
 
 
 class ConfigName(Form):
-    name: str = Field(min_length=1, description="The name of the configuration item.")
+    name: str = Field(min_length=1, max_length=255, description="The name of the configuration item.")
 
 
 class ConfigValue(ConfigName):
-    value: str = Field(default="", description="The value of the configuration item.")
+    value: str = Field(default="", max_length=MAX_TEXT, description="The value of the configuration item.")
 
 
 @maas.action("get_config", method="GET", form=ConfigName)

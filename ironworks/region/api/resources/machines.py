@@ -19,7 +19,7 @@ from ironworks.common.power_types import choices_text
 from ironworks.region.api.body import Params
 from ironworks.region.api.context import Call
 from ironworks.region.api.dispatch import JSON_TYPE
-from ironworks.region.api.fields import MAC, Bool, Hostname
+from ironworks.region.api.fields import MAC, MAX_TEXT, Bool, Hostname
 from ironworks.region.api.operations import Form, Handler
 from ironworks.region.api.render_node import render_nodes_json, render_one
 from ironworks.region.services.nodes import edit as node_edit
@@ -123,7 +123,7 @@ class MachineCreate(PowerFields):
     hostname: Annotated[Hostname | None, BeforeValidator(_blank_none)] = Field(
         default=None, description="A hostname; if not given, a name such as crisp-hare is generated.")
     domain: Ref | None = Field(default=None, description="The domain (name or id); the default domain if not given.")
-    description: str | None = Field(default=None, description="A description of the machine.")
+    description: str | None = Field(default=None, max_length=MAX_TEXT, description="A description of the machine.")
     zone: Ref | None = Field(default=None, description="The zone; 'default' if not given.")
     pool: Ref | None = Field(default=None, description="The resource pool (name or id); 'default' if not given.")
     min_hwe_kernel: str | None = Field(default=None, description="The minimum kernel, e.g. hwe-22.04.")
@@ -147,7 +147,7 @@ class MachineUpdate(PowerFields):
     domain: Ref | None = Field(default=None, description="The domain (name or id).")
     zone: Ref | None = Field(default=None, description="The zone.")
     pool: Ref | None = Field(default=None, description="The resource pool (name or id).")
-    description: str | None = Field(default=None, description="The description.")
+    description: str | None = Field(default=None, max_length=MAX_TEXT, description="The description.")
     architecture: str | None = Field(default=None, description="The architecture, e.g. amd64/generic.")
     cpu_count: Count | None = Field(default=None, description="The number of CPUs.")
     memory: Count | None = Field(default=None, description="The amount of memory, in MiB.")

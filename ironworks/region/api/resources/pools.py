@@ -6,6 +6,7 @@ from pydantic import Field
 
 from ironworks.region.api import render
 from ironworks.region.api.context import Call
+from ironworks.region.api.fields import MAX_TEXT
 from ironworks.region.api.operations import Form, Handler
 from ironworks.region.services.nodes import pools as svc
 
@@ -20,12 +21,12 @@ async def find_pool(call: Call) -> dict:
 
 class PoolCreate(Form):
     name: str = Field(min_length=1, max_length=256, description="The new resource pool's name.")
-    description: str = Field(default="", description="A brief description of the new resource pool.")
+    description: str = Field(default="", max_length=MAX_TEXT, description="A brief description of the new resource pool.")
 
 
 class PoolUpdate(Form):
     name: str | None = Field(default=None, min_length=1, max_length=256, description="The new name for the pool.")
-    description: str | None = Field(default=None, description="The new description for the pool.")
+    description: str | None = Field(default=None, max_length=MAX_TEXT, description="The new description for the pool.")
 
 
 @pools.action("read")

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from ironworks.region.api import render
 from ironworks.region.api.context import Call
+from ironworks.region.api.fields import MAX_TEXT
 from ironworks.region.api.operations import Form, Handler
 from ironworks.region.services.networking import spaces as svc
 from ironworks.region.services.networking.lookups import get_space
@@ -21,7 +22,7 @@ async def find_space(call: Call) -> dict:
 
 class SpaceForm(Form):
     name: str = Field(default="", max_length=256, description="Name of the space (default: space-<id>).")
-    description: str = Field(default="", description="Description of the space.")
+    description: str = Field(default="", max_length=MAX_TEXT, description="Description of the space.")
 
 
 async def _spaces(call: Call, space_id: int | None = None) -> list[dict]:

@@ -7,7 +7,7 @@ from pydantic import Field
 from ironworks.db import tables as t
 from ironworks.region.api import render
 from ironworks.region.api.context import Call
-from ironworks.region.api.fields import CIDR, Bool, Clearable, DNSServers, OptionalIP
+from ironworks.region.api.fields import CIDR, MAX_TEXT, Bool, Clearable, DNSServers, OptionalIP
 from ironworks.region.api.operations import Form, Handler
 from ironworks.region.services.networking import subnets as svc
 from ironworks.region.services.networking.lookups import find_subnet, load_subnets
@@ -27,7 +27,7 @@ async def find_one_subnet(call: Call) -> tuple[dict, dict[int, dict]]:
 
 class SubnetFields(Form):
     name: str = Field(default="", max_length=255, description="Name of the subnet (default: its CIDR).")
-    description: str = Field(default="", description="Description of the subnet.")
+    description: str = Field(default="", max_length=MAX_TEXT, description="Description of the subnet.")
     vlan: Clearable = Field(default=None, description="Database id of the VLAN the subnet is on.")
     fabric: Clearable = Field(default=None, description="Fabric (id or name) of the VLAN, with vid, "
                                                         "when vlan is not given.")

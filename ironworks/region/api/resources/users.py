@@ -8,7 +8,7 @@ from starlette.responses import Response
 from ironworks.region.api import render
 from ironworks.region.api.context import Call
 from ironworks.region.api.dispatch import text_response
-from ironworks.region.api.fields import Bool
+from ironworks.region.api.fields import MAX_PASSWORD, Bool
 from ironworks.region.api.operations import Form, Handler
 from ironworks.region.services.accounts import users as svc
 
@@ -39,7 +39,7 @@ async def whoami(call: Call) -> dict:
 class UserCreate(Form):
     username: str = Field(min_length=1, max_length=150, description="Identifier-style username for the new user.")
     email: str = Field(default="", max_length=254, description="Email address for the new user.")
-    password: str = Field(default="", description="Password for the new user.")
+    password: str = Field(default="", max_length=MAX_PASSWORD, description="Password for the new user.")
     is_superuser: Bool = Field(default=False, description="Whether the new user is to be an administrator (0 or 1).")
 
 

@@ -7,7 +7,7 @@ from pydantic import Field
 
 from ironworks.region.api import render
 from ironworks.region.api.context import Call
-from ironworks.region.api.fields import Bool, Clearable
+from ironworks.region.api.fields import MAX_TEXT, Bool, Clearable
 from ironworks.region.api.operations import Form, Handler
 from ironworks.region.services.networking import vlans as svc
 from ironworks.region.services.networking.lookups import Vlans, get_fabric, load_vlans, vlan_by_id, vlan_by_vid
@@ -40,7 +40,7 @@ _SPACE = "Space of the VLAN, by name or id; empty clears it."
 class VlanCreate(Form):
     vid: int = Field(ge=0, le=4094, description=_VID)
     name: str = Field(default="", max_length=256, description="Name of the VLAN.")
-    description: str = Field(default="", description="Description of the VLAN.")
+    description: str = Field(default="", max_length=MAX_TEXT, description="Description of the VLAN.")
     mtu: int = Field(default=1500, ge=552, le=65535, description=_MTU)
     space: Clearable = Field(default=None, description=_SPACE)
     dhcp_on: Bool = Field(default=False, description="Whether DHCP is on (a new VLAN cannot serve DHCP yet).")
@@ -48,7 +48,7 @@ class VlanCreate(Form):
 
 class VlanUpdate(Form):
     name: str = Field(default="", max_length=256, description="Name of the VLAN; empty for the default.")
-    description: str = Field(default="", description="Description of the VLAN.")
+    description: str = Field(default="", max_length=MAX_TEXT, description="Description of the VLAN.")
     mtu: int = Field(default=1500, ge=552, le=65535, description=_MTU)
     vid: int = Field(default=0, ge=0, le=4094, description="New VLAN id (802.1Q tag), unique in the fabric.")
     dhcp_on: Bool = Field(default=False, description="Whether MAAS serves DHCP on this VLAN (needs a primary "

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from ironworks.region.api import render
 from ironworks.region.api.context import Call
+from ironworks.region.api.fields import MAX_TEXT
 from ironworks.region.api.operations import Form, Handler
 from ironworks.region.services.nodes import zones as svc
 
@@ -20,12 +21,12 @@ async def find_zone(call: Call) -> dict:
 
 class ZoneCreate(Form):
     name: str = Field(min_length=1, max_length=256, description="The name of the new zone.")
-    description: str = Field(default="", description="A description of the new zone.")
+    description: str = Field(default="", max_length=MAX_TEXT, description="A description of the new zone.")
 
 
 class ZoneUpdate(Form):
     name: str | None = Field(default=None, min_length=1, max_length=256, description="The new name of the zone.")
-    description: str | None = Field(default=None, description="The new description of the zone.")
+    description: str | None = Field(default=None, max_length=MAX_TEXT, description="The new description of the zone.")
 
 
 @zones.action("read")
