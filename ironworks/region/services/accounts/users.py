@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.common.errors import InvalidInput, NotFound, Refused
 from ironworks.common.security import check_password, hash_password, new_key_parts
 from ironworks.db import tables as t
+from ironworks.region.services.unique import duplicate_means
 
 USER_COLUMNS = (t.user.c.id, t.user.c.username, t.user.c.email, t.user.c.is_superuser,
                 t.user.c.is_local)
@@ -25,6 +28,14 @@ async def get_user(conn: AsyncConnection, username: str) -> dict:
     return dict(row._mapping)
 
 
+def _username_taken() -> InvalidInput:
+    return InvalidInput.field("username", "A user with that username already exists.")
+
+
+def _email_taken() -> InvalidInput:
+    return InvalidInput.field("email", "User with this email address already exists.")
+
+
 async def create_user(conn: AsyncConnection, username: str, email: str, password: str,
                       is_superuser: bool) -> dict:
     username = username.strip()
@@ -32,22 +43,26 @@ async def create_user(conn: AsyncConnection, username: str, email: str, password
         raise InvalidInput.field("username", "This field is required.")
     taken = await conn.scalar(select(func.count()).where(t.user.c.username == username))
     if taken:
-        raise InvalidInput.field("username", "A user with that username already exists.")
+        raise _username_taken()
+    # Case-insensitively, as MAAS compares addresses (and as the unique index uq_user_email does).
     if email:
-        used = await conn.scalar(select(func.count()).where(t.user.c.email == email))
+        used = await conn.scalar(select(func.count()).where(func.lower(t.user.c.email) == email.lower()))
         if used:
-            raise InvalidInput.field("email", "User with this email address already exists.")
-    row = (await conn.execute(
-        insert(t.user).values(username=username, email=email, is_superuser=is_superuser,
-                              password=hash_password(password) if password else "")
-        .returning(*USER_COLUMNS)
-    )).one()
+            raise _email_taken()
+    hashed = await asyncio.to_thread(hash_password, password) if password else ""
+    with duplicate_means(_username_taken(), "uq_user_username"), \
+            duplicate_means(_email_taken(), "uq_user_email"):
+        row = (await conn.execute(
+            insert(t.user).values(username=username, email=email, is_superuser=is_superuser,
+                                  password=hashed)
+            .returning(*USER_COLUMNS)
+        )).one()
     return dict(row._mapping)
 
 
 async def set_password(conn: AsyncConnection, username: str, password: str) -> None:
-    await conn.execute(update(t.user).where(t.user.c.username == username)
-                       .values(password=hash_password(password)))
+    hashed = await asyncio.to_thread(hash_password, password)
+    await conn.execute(update(t.user).where(t.user.c.username == username).values(password=hashed))
 
 
 async def delete_user(conn: AsyncConnection, username: str, acting_user_id: int) -> None:
