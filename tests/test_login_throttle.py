@@ -16,7 +16,7 @@ class Clock:
 def test_the_limit_th_failure_makes_the_source_wait_until_the_oldest_leaves_the_window() -> None:
     clock = Clock()
     throttle = LoginThrottle(limit=3, window_s=60, clock=clock)
-    for step in range(3):
+    for _ in range(3):
         assert throttle.retry_after("a") is None
         throttle.failed("a")
         clock.now += 10
