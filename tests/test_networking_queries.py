@@ -44,5 +44,6 @@ def test_list_endpoints_use_a_fixed_number_of_queries(api: APIClient, region: Re
     assert len(api.get(f"fabrics/{vlan_fabric}/vlans/").json()) == 31
     assert all(s["vlans"] and s["subnets"] for s in api.get("spaces/").json())
     assert many == few, (few, many)
-    # And small: authentication plus a handful of bulk reads.
+    # And small: authentication (the key, then its nonce remembered) plus a handful of bulk
+    # reads: 5 at most today.
     assert max(many.values()) <= 6, many

@@ -51,6 +51,8 @@ user = Table(
     Column("is_local", Boolean, nullable=False, server_default=text("true")),
     Column("last_login", DateTime(timezone=True)),
     _created(),
+    # Case-insensitive and only when given, as the users service checks it serially.
+    Index("uq_user_email", func.lower(text("email")), unique=True, postgresql_where=text("email <> ''")),
 )
 
 api_token = Table(
@@ -76,11 +78,13 @@ domain = Table(
     "domain",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("name", String(256), nullable=False, unique=True),
+    Column("name", String(256), nullable=False),
     Column("authoritative", Boolean, nullable=False, server_default=text("true")),
     Column("ttl", Integer),
     Column("is_default", Boolean, nullable=False, server_default=text("false")),
     _created(),
+    # DNS names ignore case: `Example.com` and `example.com` are one domain.
+    Index("uq_domain_name", func.lower(text("name")), unique=True),
     Index("uq_domain_is_default", "is_default", unique=True, postgresql_where=text("is_default")),
 )
 
@@ -126,7 +130,7 @@ node = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("system_id", String(41), nullable=False, unique=True),
-    Column("hostname", String(255), nullable=False, unique=True),
+    Column("hostname", String(255), nullable=False, index=True),
     Column("description", Text, nullable=False, server_default=""),
     Column("node_type", Integer, nullable=False),
     Column("domain_id", Integer, ForeignKey("domain.id"), nullable=False, index=True),
@@ -153,6 +157,8 @@ node = Table(
     _updated(),
     CheckConstraint("node_type BETWEEN 0 AND 4", name="node_type_range"),
     Index("ix_node_node_type", "node_type"),
+    # Hostnames are DNS labels, which ignore case; the plain index serves exact lookups.
+    Index("uq_node_hostname", func.lower(text("hostname")), unique=True),
 )
 
 vlan = Table(
@@ -319,4 +325,16 @@ interface_relationship = Table(
     Column("parent_id", Integer, ForeignKey("interface.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("child_id", Integer, ForeignKey("interface.id", ondelete="CASCADE"), nullable=False, index=True),
     UniqueConstraint("parent_id", "child_id"),
+)
+
+
+# The OAuth nonces accepted while their timestamp is still valid, so that no region accepts a
+# signed request twice; rows past `expires` are purged as new ones arrive (region/api/auth.py).
+oauth_nonce = Table(
+    "oauth_nonce",
+    metadata,
+    Column("consumer_key", String(18), primary_key=True),
+    Column("token_key", String(18), primary_key=True),
+    Column("nonce", String(255), primary_key=True),
+    Column("expires", DateTime(timezone=True), nullable=False, index=True),
 )

@@ -3,6 +3,10 @@ ironworks.common.security).
 
 An API key is `consumer_key:token_key:token_secret`; the consumer secret is always empty, so a
 valid PLAINTEXT signature is "&" + token_secret.
+
+PLAINTEXT signs nothing of the request, so a captured header is a bearer credential; what
+limits its replay is the nonce: each (consumer key, token, nonce) is accepted once while its
+timestamp is valid, remembered in PostgreSQL so that every region refuses the second use.
 """
 
 from __future__ import annotations
@@ -10,9 +14,11 @@ from __future__ import annotations
 import hmac
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from oauthlib.oauth1.rfc5849.utils import parse_authorization_header, unescape
-from sqlalchemy import select
+from sqlalchemy import delete, select, tuple_
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.db import tables as t
@@ -21,6 +27,12 @@ from ironworks.region.api.errors import BadRequest, Unauthorized
 REQUIRED = ("oauth_consumer_key", "oauth_token", "oauth_signature", "oauth_signature_method",
             "oauth_timestamp", "oauth_nonce")
 MAX_AGE_S = 300
+# Clients' clocks drift; further ahead than this is a forged or broken timestamp.
+MAX_AHEAD_S = 300
+MAX_NONCE_LENGTH = 255
+# Expired nonces each accepted request deletes: more than the one it adds, so the table stays
+# at about (requests per second) x MAX_AGE_S rows at a bounded cost per request.
+PURGE_PER_REQUEST = 2
 
 
 @dataclass(frozen=True)
@@ -55,8 +67,14 @@ async def authenticate(conn: AsyncConnection, header: str | None) -> User | None
         timestamp = int(params["oauth_timestamp"])
     except ValueError:
         raise BadRequest("Invalid oauth_timestamp: not an integer.") from None
-    if timestamp < time.time() - MAX_AGE_S:
+    now = time.time()
+    if timestamp < now - MAX_AGE_S:
         raise Unauthorized("Authorization Error: 'Expired timestamp: the request is too old.'")
+    if timestamp > now + MAX_AHEAD_S:
+        raise Unauthorized("Authorization Error: 'Timestamp too far in the future: check the client's clock.'")
+    nonce = params["oauth_nonce"]
+    if len(nonce) > MAX_NONCE_LENGTH or not nonce.isprintable():
+        raise Unauthorized(f"Authorization Error: 'Invalid nonce: use at most {MAX_NONCE_LENGTH} printable characters.'")
     if params["oauth_signature_method"].upper() != "PLAINTEXT":
         raise Unauthorized("Authorization Error: 'Unsupported signature method; use PLAINTEXT.'")
     row = (await conn.execute(
@@ -69,7 +87,31 @@ async def authenticate(conn: AsyncConnection, header: str | None) -> User | None
         raise Unauthorized("Authorization Error: Invalid API key.")
     if not hmac.compare_digest(params["oauth_signature"], "&" + row.token_secret):
         raise Unauthorized("Authorization Error: Invalid API key.")
+    # Only now, so that nobody without a valid key can fill the table.
+    if not await _first_use(conn, row.consumer_key, params["oauth_token"], nonce, timestamp, now):
+        raise Unauthorized("Authorization Error: 'Nonce already used: sign each request afresh.'")
     return User(row.id, row.username, row.email, row.is_superuser, row.is_local)
+
+
+def _utc(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, timezone.utc)
+
+
+async def _first_use(conn: AsyncConnection, consumer_key: str, token_key: str, nonce: str,
+                     timestamp: int, now: float) -> bool:
+    """Remember the nonce until its timestamp expires; False when it is already remembered.
+    In the request's transaction: a concurrent replay waits for it, then is refused if it
+    committed (a request that failed changed nothing, so its replay may run once).  One
+    statement, which also purges a few expired nonces (SKIP LOCKED: no request waits on
+    another's purge)."""
+    n = t.oauth_nonce
+    expired = (select(n.c.consumer_key, n.c.token_key, n.c.nonce).where(n.c.expires < _utc(now))
+               .order_by(n.c.expires).limit(PURGE_PER_REQUEST).with_for_update(skip_locked=True))
+    purge = delete(n).where(tuple_(n.c.consumer_key, n.c.token_key, n.c.nonce).in_(expired)).cte("purged")
+    remember = (insert(n).values(consumer_key=consumer_key, token_key=token_key, nonce=nonce,
+                                 expires=_utc(timestamp + MAX_AGE_S))
+                .on_conflict_do_nothing().returning(n.c.nonce).add_cte(purge))
+    return (await conn.execute(remember)).first() is not None
 
 
 def plaintext_header(apikey: str) -> str:

@@ -40,7 +40,11 @@ async def ensure_name_free(conn: AsyncConnection, table: Table, name: str, label
     if exclude_id is not None:
         query = query.where(table.c.id != exclude_id)
     if await conn.scalar(query):
-        raise InvalidInput.field("name", f"A {label} named '{name}' already exists.")
+        raise name_taken(name, label)
+
+
+def name_taken(name: str, label: str) -> InvalidInput:
+    return InvalidInput.field("name", f"A {label} named '{name}' already exists.")
 
 
 def ensure_not_anothers_default(name: str, kind: str, own_id: int | None) -> None:

@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, TypeVar
+
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.common.errors import InvalidInput, NotFound, Refused
 from ironworks.common.security import check_password, hash_password, new_key_parts
 from ironworks.db import tables as t
+from ironworks.region.services.unique import duplicate_means
+
+T = TypeVar("T")
+
+
+def _lower_priority() -> None:
+    # Linux: the nice value of one thread, not the process.
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
+
+# Password hashes (~0.2 s of CPU each) run on one thread per worker, at a lower CPU priority
+# than the event loop: a storm of logins queues here instead of starving every other request.
+_HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="password-hash", initializer=_lower_priority)
+
+
+async def _hashing(func: Callable[..., T], *args: object) -> T:
+    return await asyncio.get_running_loop().run_in_executor(_HASHER, func, *args)
+
 
 USER_COLUMNS = (t.user.c.id, t.user.c.username, t.user.c.email, t.user.c.is_superuser,
                 t.user.c.is_local)
@@ -25,6 +51,14 @@ async def get_user(conn: AsyncConnection, username: str) -> dict:
     return dict(row._mapping)
 
 
+def _username_taken() -> InvalidInput:
+    return InvalidInput.field("username", "A user with that username already exists.")
+
+
+def _email_taken() -> InvalidInput:
+    return InvalidInput.field("email", "User with this email address already exists.")
+
+
 async def create_user(conn: AsyncConnection, username: str, email: str, password: str,
                       is_superuser: bool) -> dict:
     username = username.strip()
@@ -32,22 +66,26 @@ async def create_user(conn: AsyncConnection, username: str, email: str, password
         raise InvalidInput.field("username", "This field is required.")
     taken = await conn.scalar(select(func.count()).where(t.user.c.username == username))
     if taken:
-        raise InvalidInput.field("username", "A user with that username already exists.")
+        raise _username_taken()
+    # Case-insensitively, as MAAS compares addresses (and as the unique index uq_user_email does).
     if email:
-        used = await conn.scalar(select(func.count()).where(t.user.c.email == email))
+        used = await conn.scalar(select(func.count()).where(func.lower(t.user.c.email) == email.lower()))
         if used:
-            raise InvalidInput.field("email", "User with this email address already exists.")
-    row = (await conn.execute(
-        insert(t.user).values(username=username, email=email, is_superuser=is_superuser,
-                              password=hash_password(password) if password else "")
-        .returning(*USER_COLUMNS)
-    )).one()
+            raise _email_taken()
+    hashed = await _hashing(hash_password, password) if password else ""
+    with duplicate_means(_username_taken(), "uq_user_username"), \
+            duplicate_means(_email_taken(), "uq_user_email"):
+        row = (await conn.execute(
+            insert(t.user).values(username=username, email=email, is_superuser=is_superuser,
+                                  password=hashed)
+            .returning(*USER_COLUMNS)
+        )).one()
     return dict(row._mapping)
 
 
 async def set_password(conn: AsyncConnection, username: str, password: str) -> None:
-    await conn.execute(update(t.user).where(t.user.c.username == username)
-                       .values(password=hash_password(password)))
+    hashed = await _hashing(hash_password, password)
+    await conn.execute(update(t.user).where(t.user.c.username == username).values(password=hashed))
 
 
 async def delete_user(conn: AsyncConnection, username: str, acting_user_id: int) -> None:
@@ -60,14 +98,26 @@ async def delete_user(conn: AsyncConnection, username: str, acting_user_id: int)
     await conn.execute(delete(t.user).where(t.user.c.id == user["id"]))
 
 
-async def verify_credentials(conn: AsyncConnection, username: str, password: str) -> dict | None:
+# -- logging in: look up, check the password with no connection held, then record ---------
+
+async def login_hash(conn: AsyncConnection, username: str) -> tuple[int, str] | None:
+    """(user id, stored password hash) of `username`, or None when there is no such user."""
     row = (await conn.execute(
-        select(*USER_COLUMNS, t.user.c.password).where(t.user.c.username == username)
-    )).first()
-    if row is None or not password or not check_password(password, row.password):
-        return None
-    await conn.execute(update(t.user).where(t.user.c.id == row.id).values(last_login=func.now()))
-    return {k: v for k, v in row._mapping.items() if k != "password"}
+        select(t.user.c.id, t.user.c.password).where(t.user.c.username == username))).first()
+    return (row.id, row.password) if row else None
+
+
+async def password_matches(password: str, found: tuple[int, str] | None) -> bool:
+    """Whether `password` is right for what login_hash found.  The hash runs off the event loop
+    (it would stall every request of this worker), and as long for an unknown user as for a
+    known one, so the answer's timing does not tell which usernames exist."""
+    if not password:
+        return False
+    return await _hashing(check_password, password, found[1] if found else None)
+
+
+async def record_login(conn: AsyncConnection, user_id: int) -> None:
+    await conn.execute(update(t.user).where(t.user.c.id == user_id).values(last_login=func.now()))
 
 
 # -- tokens -------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.common.errors import InvalidInput, Refused
 from ironworks.db import tables as t
-from ironworks.region.services.names import ensure_name_free, get_by_ref, id_by_ref
+from ironworks.region.services.names import ensure_name_free, get_by_ref, id_by_ref, name_taken
+from ironworks.region.services.unique import duplicate_means
 
 _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", re.IGNORECASE)
 MAX_TTL = 604800  # one week, MAAS's bound
@@ -50,8 +51,9 @@ async def default_domain_id(conn: AsyncConnection) -> int:
 async def create_domain(conn: AsyncConnection, name: str, authoritative: bool, ttl: int | None) -> dict:
     # DNS names are case-insensitive: `Example.com` and `example.com` are the same domain.
     await ensure_name_free(conn, t.domain, check_name(name), "domain", ignore_case=True)
-    row = (await conn.execute(insert(t.domain).values(
-        name=name, authoritative=authoritative, ttl=check_ttl(ttl)).returning(t.domain))).one()
+    with duplicate_means(name_taken(name, "domain"), "uq_domain_name"):
+        row = (await conn.execute(insert(t.domain).values(
+            name=name, authoritative=authoritative, ttl=check_ttl(ttl)).returning(t.domain))).one()
     return dict(row._mapping)
 
 
@@ -65,8 +67,9 @@ async def update_domain(conn: AsyncConnection, ref: str, changes: dict) -> dict:
     if "ttl" in values:
         check_ttl(values["ttl"])
     if values:
-        row = (await conn.execute(update(t.domain).where(t.domain.c.id == dom["id"]).values(**values)
-                                  .returning(t.domain))).one()
+        with duplicate_means(name_taken(values.get("name", ""), "domain"), "uq_domain_name"):
+            row = (await conn.execute(update(t.domain).where(t.domain.c.id == dom["id"]).values(**values)
+                                      .returning(t.domain))).one()
         dom = dict(row._mapping)
     return dom
 

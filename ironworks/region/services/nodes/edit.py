@@ -25,6 +25,7 @@ from ironworks.region.services.dns import domains
 from ironworks.region.services.nodes import hostnames, pools, zones
 from ironworks.region.services.nodes import query as nodes
 from ironworks.region.services.nodes.architectures import normalise_architecture
+from ironworks.region.services.unique import duplicate_means
 
 _KERNEL = re.compile(r"^(hwe|ga)-(\d{2}\.\d{2}|[a-z])(-[a-z0-9]+)*$")
 
@@ -59,6 +60,10 @@ def check_kernel(value: str) -> str | None:
     return text
 
 
+def hostname_taken(host: str) -> InvalidInput:
+    return InvalidInput.field("hostname", f"A node with hostname '{host}' already exists.")
+
+
 async def _hostname_and_domain(conn: AsyncConnection, edit: NodeEdit, node_id: int | None) -> dict[str, Any]:
     values: dict[str, Any] = {}
     domain_ref = edit.domain
@@ -74,7 +79,7 @@ async def _hostname_and_domain(conn: AsyncConnection, edit: NodeEdit, node_id: i
         if node_id is not None:
             query = query.where(t.node.c.id != node_id)
         if await conn.scalar(query):
-            raise InvalidInput.field("hostname", f"A node with hostname '{host}' already exists.")
+            raise hostname_taken(host)
         values["hostname"] = host
     if domain_ref is not None and "domain_id" not in values:
         values["domain_id"] = await domains.domain_id(conn, domain_ref)
@@ -145,8 +150,9 @@ async def create_machine(conn: AsyncConnection, edit: NodeEdit, macs: Sequence[s
     values.setdefault("zone_id", zones.DEFAULT_ZONE_ID)
     values.setdefault("pool_id", pools.DEFAULT_POOL_ID)
     system_id = await new_free_system_id(conn)
-    node_id = await conn.scalar(insert(t.node).values(
-        system_id=system_id, node_type=NodeType.MACHINE, status=NodeStatus.NEW, **values).returning(t.node.c.id))
+    with duplicate_means(hostname_taken(values["hostname"]), "uq_node_hostname"):
+        node_id = await conn.scalar(insert(t.node).values(
+            system_id=system_id, node_type=NodeType.MACHINE, status=NodeStatus.NEW, **values).returning(t.node.c.id))
     await conn.execute(insert(t.interface), [
         {"node_id": node_id, "name": f"eth{i}", "type": "physical", "mac_address": mac, "vlan_id": None}
         for i, mac in enumerate(macs)])
@@ -158,8 +164,9 @@ async def update_node(conn: AsyncConnection, system_id: str, types: Sequence[int
     current = await nodes.get_node(conn, system_id, types, model)
     values = await edit_values(conn, edit, current)
     if values:
-        await conn.execute(update(t.node).where(t.node.c.id == current.id)
-                           .values(**values, updated=func.now()))
+        with duplicate_means(hostname_taken(values.get("hostname", "")), "uq_node_hostname"):
+            await conn.execute(update(t.node).where(t.node.c.id == current.id)
+                               .values(**values, updated=func.now()))
 
 
 async def delete_machine(conn: AsyncConnection, system_id: str) -> None:
