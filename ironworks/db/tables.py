@@ -12,6 +12,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -337,4 +338,8 @@ oauth_nonce = Table(
     Column("token_key", String(18), primary_key=True),
     Column("nonce", String(255), primary_key=True),
     Column("expires", DateTime(timezone=True), nullable=False, index=True),
+    # A safe request's digest (GET/HEAD: method, path, query) and how often it came: the front
+    # door may re-send the same GET to another region (region/api/auth.py).
+    Column("request", String(64), nullable=True),
+    Column("uses", SmallInteger, nullable=False, server_default=text("1")),
 )

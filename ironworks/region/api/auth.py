@@ -7,10 +7,16 @@ valid PLAINTEXT signature is "&" + token_secret.
 PLAINTEXT signs nothing of the request, so a captured header is a bearer credential; what
 limits its replay is the nonce: each (consumer key, token, nonce) is accepted once while its
 timestamp is valid, remembered in PostgreSQL so that every region refuses the second use.
+
+One exception, bounded: the front door (HAProxy, `retry-on empty-response`) re-sends a GET whose
+region died after committing but before answering.  The same safe request (method, path and
+query) with the same nonce is accepted up to SAFE_RESENDS more times, so that a region's death
+costs no client a 401; any other reuse of a nonce is refused.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import time
 from dataclasses import dataclass
@@ -33,6 +39,8 @@ MAX_NONCE_LENGTH = 255
 # Expired nonces each accepted request deletes: more than the one it adds, so the table stays
 # at about (requests per second) x MAX_AGE_S rows at a bounded cost per request.
 PURGE_PER_REQUEST = 2
+# HAProxy's `retries 3`: the most times the front door sends one request again.
+SAFE_RESENDS = 3
 
 
 @dataclass(frozen=True)
@@ -55,8 +63,9 @@ def oauth_params(header: str | None) -> dict[str, str] | None:
         raise Unauthorized("Authorization Error: malformed OAuth header.") from None
 
 
-async def authenticate(conn: AsyncConnection, header: str | None) -> User | None:
-    """The user a request speaks for; None when it carries no credentials."""
+async def authenticate(conn: AsyncConnection, header: str | None, safe_request: str | None = None) -> User | None:
+    """The user a request speaks for; None when it carries no credentials.  `safe_request`
+    identifies a GET/HEAD (see `safe_request_key`), which the front door may re-send."""
     params = oauth_params(header)
     if params is None:
         return None
@@ -88,7 +97,7 @@ async def authenticate(conn: AsyncConnection, header: str | None) -> User | None
     if not hmac.compare_digest(params["oauth_signature"], "&" + row.token_secret):
         raise Unauthorized("Authorization Error: Invalid API key.")
     # Only now, so that nobody without a valid key can fill the table.
-    if not await _first_use(conn, row.consumer_key, params["oauth_token"], nonce, timestamp, now):
+    if not await _first_use(conn, row.consumer_key, params["oauth_token"], nonce, timestamp, now, safe_request):
         raise Unauthorized("Authorization Error: 'Nonce already used: sign each request afresh.'")
     return User(row.id, row.username, row.email, row.is_superuser, row.is_local)
 
@@ -97,8 +106,15 @@ def _utc(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, timezone.utc)
 
 
+def safe_request_key(method: str, path: str, query: str) -> str | None:
+    """A digest of a GET/HEAD (what the front door may re-send); None for other methods."""
+    if method not in ("GET", "HEAD"):
+        return None
+    return hashlib.sha256(f"{method} {path}?{query}".encode()).hexdigest()
+
+
 async def _first_use(conn: AsyncConnection, consumer_key: str, token_key: str, nonce: str,
-                     timestamp: int, now: float) -> bool:
+                     timestamp: int, now: float, safe_request: str | None) -> bool:
     """Remember the nonce until its timestamp expires; False when it is already remembered.
     In the request's transaction: a concurrent replay waits for it, then is refused if it
     committed (a request that failed changed nothing, so its replay may run once).  One
@@ -108,9 +124,14 @@ async def _first_use(conn: AsyncConnection, consumer_key: str, token_key: str, n
     expired = (select(n.c.consumer_key, n.c.token_key, n.c.nonce).where(n.c.expires < _utc(now))
                .order_by(n.c.expires).limit(PURGE_PER_REQUEST).with_for_update(skip_locked=True))
     purge = delete(n).where(tuple_(n.c.consumer_key, n.c.token_key, n.c.nonce).in_(expired)).cte("purged")
-    remember = (insert(n).values(consumer_key=consumer_key, token_key=token_key, nonce=nonce,
-                                 expires=_utc(timestamp + MAX_AGE_S))
-                .on_conflict_do_nothing().returning(n.c.nonce).add_cte(purge))
+    new = insert(n).values(consumer_key=consumer_key, token_key=token_key, nonce=nonce,
+                           expires=_utc(timestamp + MAX_AGE_S), request=safe_request)
+    # A reuse counts only as a re-send of the very same safe request, a bounded number of times.
+    remember = (new.on_conflict_do_update(
+        index_elements=[n.c.consumer_key, n.c.token_key, n.c.nonce], set_={"uses": n.c.uses + 1},
+        where=(new.excluded.request.is_not(None) & (n.c.request == new.excluded.request)
+               & (n.c.uses <= SAFE_RESENDS)))
+        .returning(n.c.nonce).add_cte(purge))
     return (await conn.execute(remember)).first() is not None
 
 

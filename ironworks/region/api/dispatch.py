@@ -149,7 +149,7 @@ async def _user_before_body(handler: Handler, request: Request, engine: AsyncEng
     holds none of the worker's few."""
     if auth.oauth_params(request.headers.get("authorization")) is None:
         return _user_or_refuse(handler, None)
-    async with engine.connect() as conn:
+    async with engine.begin() as conn:  # commits the nonce: a replayed body request is refused
         return await _user(handler, conn, request)
 
 
@@ -160,7 +160,8 @@ def _user_or_refuse(handler: Handler, user: User | None) -> User | None:
 
 
 async def _user(handler: Handler, conn: AsyncConnection, request: Request) -> User | None:
-    return _user_or_refuse(handler, await auth.authenticate(conn, request.headers.get("authorization")))
+    safe = auth.safe_request_key(request.method.upper(), request.url.path, request.url.query)
+    return _user_or_refuse(handler, await auth.authenticate(conn, request.headers.get("authorization"), safe))
 
 
 async def _run(handler: Handler, action: Action, request: Request, engine: AsyncEngine,

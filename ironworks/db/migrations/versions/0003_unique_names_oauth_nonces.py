@@ -55,6 +55,8 @@ def upgrade() -> None:
         sa.Column("token_key", sa.String(length=18), nullable=False),
         sa.Column("nonce", sa.String(length=255), nullable=False),
         sa.Column("expires", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("request", sa.String(length=64), nullable=True),
+        sa.Column("uses", sa.SmallInteger(), server_default=sa.text("1"), nullable=False),
         sa.PrimaryKeyConstraint("consumer_key", "token_key", "nonce", name=op.f("pk_oauth_nonce")),
     )
     op.create_index(op.f("ix_oauth_nonce_expires"), "oauth_nonce", ["expires"], unique=False)
