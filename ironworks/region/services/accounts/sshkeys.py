@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ironworks.common.errors import InvalidInput, NotFound
 from ironworks.db import tables as t
 from ironworks.region.services.accounts.ssh_public_keys import check_public_key
+from ironworks.region.services.names import as_int
 
 
 async def list_keys(conn: AsyncConnection, user_id: int) -> list[dict]:
@@ -16,9 +17,9 @@ async def list_keys(conn: AsyncConnection, user_id: int) -> list[dict]:
 
 
 async def get_key(conn: AsyncConnection, key_id: str) -> dict:
-    row = None
-    if key_id.isdigit() and len(key_id) < 10:
-        row = (await conn.execute(select(t.sshkey).where(t.sshkey.c.id == int(key_id)))).first()
+    found = as_int(key_id)
+    row = None if found is None else \
+        (await conn.execute(select(t.sshkey).where(t.sshkey.c.id == found))).first()
     if row is None:
         raise NotFound.model("SSHKey")
     return dict(row._mapping)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, or_, select, true, update
+from sqlalchemy import ColumnElement, delete, func, insert, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.common.errors import InvalidInput, NotFound
@@ -64,8 +64,9 @@ async def _save(conn: AsyncConnection, current: dict | None, fields: dict[str, A
         raise problem
     same = select(func.count()).select_from(t.static_route).where(
         t.static_route.c.source_id == source["id"], t.static_route.c.destination_id == destination["id"],
-        t.static_route.c.gateway_ip == gateway,
-        or_(true() if current is None else t.static_route.c.id != current["id"]))
+        t.static_route.c.gateway_ip == gateway)
+    if current is not None:
+        same = same.where(t.static_route.c.id != current["id"])
     if await conn.scalar(same):
         raise InvalidInput.whole("Static route with this Source, Destination and Gateway ip already exists.")
     values = {"source_id": source["id"], "destination_id": destination["id"], "gateway_ip": gateway}
