@@ -46,6 +46,14 @@ STEPS: list[tuple[str, tuple[str, ...]]] = [
     ("machines.create", ("connect",)),
     ("machines.list", ("connect",)),
     ("machines.get", ("machines.create",)),
+    ("tags.create", ("connect",)),
+    ("machine.tags.add", ("tags.create", "machines.get")),
+    ("tags.list", ("tags.create",)),
+    ("machine.tags.remove", ("machine.tags.add",)),
+    ("tag.delete", ("machine.tags.remove",)),
+    ("sshkeys.create", ("connect",)),
+    ("sshkeys.list", ("sshkeys.create",)),
+    ("sshkey.delete", ("sshkeys.create",)),
     ("machine.delete", ("machines.get",)),
     ("rack_controllers.list", ("connect",)),
     ("region_controllers.list", ("connect",)),
@@ -58,6 +66,10 @@ SUBNET_CIDR = "192.0.2.0/24"  # TEST-NET-1: stored only, never contacted
 RANGE = ("192.0.2.100", "192.0.2.150")
 MACHINE_MAC = "52:54:00:1b:00:01"
 MAAS_NAME = "libmaas-checked"
+TAG_NAME = "libmaas-tag"
+# A well-formed Ed25519 public key (TEST key: the 32 key bytes are 0..31).
+SSH_KEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f "
+           "libmaas@test")
 
 
 def fields(obj: Any, names: list[str], errors: list[str]) -> dict[str, Any]:
@@ -102,6 +114,8 @@ class Steps:
         self.vlan: Any = None
         self.subnet: Any = None
         self.machine: Any = None
+        self.tag: Any = None
+        self.sshkey: Any = None
         self.field_errors: list[str] = []
 
     # -- session --------------------------------------------------------------------------
@@ -215,6 +229,40 @@ class Steps:
         self.machine.delete()
         return {"deleted": system_id,
                 "remaining": [m.system_id for m in self.client.machines.list()]}
+
+    # -- tags -------------------------------------------------------------------------------
+    def tags_create(self) -> Any:
+        self.tag = self.client.tags.create(TAG_NAME, comment="from libmaas", kernel_opts="quiet")
+        return fields(self.tag, ["name", "comment", "definition", "kernel_opts"], self.field_errors)
+
+    def machine_tags_add(self) -> Any:
+        self.machine.tags.add(self.tag)
+        machine = self.client.machines.get(self.machine.system_id)
+        return {"tags": [t.name for t in machine.tags]}
+
+    def tags_list(self) -> Any:
+        return [fields(t, ["name", "comment", "kernel_opts"], self.field_errors) for t in self.client.tags.list()]
+
+    def machine_tags_remove(self) -> Any:
+        self.machine.tags.remove(self.tag)
+        return {"tags": [t.name for t in self.client.machines.get(self.machine.system_id).tags]}
+
+    def tag_delete(self) -> Any:
+        self.tag.delete()
+        return {"remaining": [t.name for t in self.client.tags.list()]}
+
+    # -- SSH keys ---------------------------------------------------------------------------
+    def sshkeys_create(self) -> Any:
+        self.sshkey = self.client.ssh_keys.create(SSH_KEY)
+        return fields(self.sshkey, ["id", "key", "keysource"], self.field_errors)
+
+    def sshkeys_list(self) -> Any:
+        return [fields(k, ["id", "key"], self.field_errors) for k in self.client.ssh_keys.list()]
+
+    def sshkey_delete(self) -> Any:
+        # libmaas 0.6.8's SSHKey object has no delete(); its SSHKey handler (from describe) does.
+        type(self.sshkey)._handler.delete(id=self.sshkey.id)
+        return {"remaining": [k.id for k in self.client.ssh_keys.list()]}
 
     # -- controllers ----------------------------------------------------------------------
     def rack_controllers_list(self) -> Any:

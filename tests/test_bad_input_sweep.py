@@ -67,10 +67,22 @@ def test_hostile_values_for_every_declared_parameter_get_a_plain_4xx(api: APICli
     # A controller's interfaces: machines in status New refuse interface edits before validation.
     iface = api.post(f"nodes/{region_id}/interfaces/", {"mac_address": "52:54:00:77:00:02", "vlan": "5001"},
                      op="create_physical").json()["id"]
-    object_of: dict[str, str | dict[str, str]] = {"domains": "0", "fabrics": "0", "vlans": "5001", "resourcepool": "0", "zones": "default",
-                 "spaces": str(space), "ipranges": str(iprange), "machines": machine, "users": "admin",
-                 "rackcontrollers": region_id, "regioncontrollers": region_id,
-                 "nodes": {"{system_id}": region_id, "{id}": str(iface)}}
+    assert api.post("tags/", {"name": "sweep"}).status_code == 200
+    assert api.post("tags/sweep/", {"add": machine}, op="update_nodes").status_code == 200
+    notification = api.post("notifications/", {"message": "sweep", "users": "true"}).json()["id"]
+    assert api.post("subnets/", {"cidr": "10.78.0.0/24", "name": "sweep-dest"}).status_code == 200
+    route = api.post("static-routes/", {"source": "sweep", "destination": "sweep-dest",
+                                        "gateway_ip": "10.77.0.1"}).json()["id"]
+    repo = api.post("package-repositories/", {"name": "sweep", "url": "http://ppa.example.com/ubuntu"}).json()["id"]
+    key = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPWQNJC4ON4GjlJjbQbX3pSZ0fFdMkUeJ0QfNpsYGsSh sweep")
+    sshkey = api.post("account/prefs/sshkeys/", {"key": key}).json()["id"]
+    object_of: dict[str, str | dict[str, str]] = {
+        "domains": "0", "fabrics": "0", "vlans": "5001", "resourcepool": "0", "zones": "default",
+        "spaces": str(space), "ipranges": str(iprange), "machines": machine, "users": "admin",
+        "rackcontrollers": region_id, "regioncontrollers": region_id,
+        "nodes": {"{system_id}": region_id, "{id}": str(iface)}, "tags": "sweep",
+        "notifications": str(notification), "static-routes": str(route),
+        "package-repositories": str(repo), "account": str(sshkey), "discovery": "sweep"}
     placeholders = {"{network}": "10.77.0.0", "{prefixlen}": "24", "{id}": "sweep"}  # subnets by name
 
     swept: Counter[tuple[str, str, str | None]] = Counter()
@@ -100,7 +112,9 @@ def test_an_unknown_object_is_404_whatever_values_are_sent(api: APIClient) -> No
     unknown = {"domains": "9999", "fabrics": "9999", "vlans": "9999", "resourcepool": "9999",
                "zones": "nosuch", "spaces": "9999", "ipranges": "9999", "machines": "xyz123",
                "users": "nosuch", "rackcontrollers": "xyz123", "regioncontrollers": "xyz123",
-               "nodes": {"{system_id}": "xyz123", "{id}": "9999"}}
+               "nodes": {"{system_id}": "xyz123", "{id}": "9999"},
+               "tags": "nosuch", "notifications": "9999", "static-routes": "9999",
+               "package-repositories": "9999", "account": "9999", "discovery": "nosuch"}
     placeholders = {"{network}": "10.250.0.0", "{prefixlen}": "24", "{id}": "9999"}
     answers: dict[tuple[str, str, str | None], set[int]] = {}
     for method, path, op, params, names_an_object in declared_operations(api, unknown, placeholders):

@@ -8,6 +8,7 @@ creates one object to delete, or this test fails naming it.
 
 from __future__ import annotations
 
+import base64
 import itertools
 import secrets
 from typing import Callable
@@ -117,6 +118,37 @@ def _interface(api: APIClient, region: Region) -> tuple[str, list[str] | None]:
     return f"nodes/{node}/interfaces/{iface}/", ["interface", "delete", node, str(iface)]
 
 
+def _tag(api: APIClient, region: Region) -> tuple[str, list[str] | None]:
+    name = _ok(api.post("tags/", {"name": _unique()}))["name"]
+    return f"tags/{name}/", ["tag", "delete", name]
+
+
+def _sshkey(api: APIClient, region: Region) -> tuple[str, list[str] | None]:
+    # A well-formed Ed25519 key: the type, then 32 key bytes.
+    blob = b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + secrets.token_bytes(32)
+    key = _ok(api.post("account/prefs/sshkeys/", {"key": "ssh-ed25519 " + base64.b64encode(blob).decode()}))["id"]
+    return f"account/prefs/sshkeys/{key}/", ["sshkey", "delete", str(key)]
+
+
+def _notification(api: APIClient, region: Region) -> tuple[str, list[str] | None]:
+    notification = _ok(api.post("notifications/", {"message": "to delete", "admins": "true"}))["id"]
+    return f"notifications/{notification}/", ["notification", "delete", str(notification)]
+
+
+def _static_route(api: APIClient, region: Region) -> tuple[str, list[str] | None]:
+    source = _ok(api.post("subnets/", {"cidr": _cidr()}))
+    destination = _ok(api.post("subnets/", {"cidr": _cidr()}))["id"]
+    gateway = source["cidr"].removesuffix("0/24") + "1"
+    route = _ok(api.post("static-routes/", {"source": source["id"], "destination": destination,
+                                            "gateway_ip": gateway}))["id"]
+    return f"static-routes/{route}/", ["static-route", "delete", str(route)]
+
+
+def _package_repository(api: APIClient, region: Region) -> tuple[str, list[str] | None]:
+    repo = _ok(api.post("package-repositories/", {"name": _unique(), "url": "http://ppa.example.com/ubuntu"}))["id"]
+    return f"package-repositories/{repo}/", ["package-repository", "delete", str(repo)]
+
+
 # handler path (as describe/ lists it) -> makes one object to delete: (API path, CLI words)
 RECIPES: dict[str, Callable[[APIClient, Region], tuple[str, list[str] | None]]] = {
     "zones/{name}/": _zone, "resourcepool/{id}/": _pool, "domains/{id}/": _domain,
@@ -125,6 +157,8 @@ RECIPES: dict[str, Callable[[APIClient, Region], tuple[str, list[str] | None]]] 
     "ipranges/{id}/": _iprange, "machines/{system_id}/": _machine, "users/{username}/": _user,
     "rackcontrollers/{system_id}/": _rack, "regioncontrollers/{system_id}/": _region,
     "nodes/{system_id}/interfaces/{id}/": _interface,
+    "tags/{name}/": _tag, "account/prefs/sshkeys/{id}/": _sshkey, "notifications/{id}/": _notification,
+    "static-routes/{id}/": _static_route, "package-repositories/{id}/": _package_repository,
 }
 
 

@@ -184,6 +184,38 @@ def _regions(value: Any, doc: dict[str, Any], region: Region) -> None:
     assert this["node_type"] in (3, 4)  # region controller, or region and rack
 
 
+def _tag_created(value: Any, doc: dict[str, Any], region: Region) -> None:
+    assert value == {"name": driver.TAG_NAME, "comment": "from libmaas", "definition": "", "kernel_opts": "quiet"}
+
+
+def _tag_added(value: Any, doc: dict[str, Any], region: Region) -> None:
+    assert value == {"tags": [driver.TAG_NAME]}
+
+
+def _tags_list(value: Any, doc: dict[str, Any], region: Region) -> None:
+    assert _by(value, "name", driver.TAG_NAME)["kernel_opts"] == "quiet"
+
+
+def _tag_removed(value: Any, doc: dict[str, Any], region: Region) -> None:
+    assert value == {"tags": []}
+
+
+def _tag_deleted(value: Any, doc: dict[str, Any], region: Region) -> None:
+    assert driver.TAG_NAME not in value["remaining"]
+
+
+def _sshkey_created(value: Any, doc: dict[str, Any], region: Region) -> None:
+    assert value["key"] == driver.SSH_KEY and value["keysource"] is None
+
+
+def _sshkeys_list(value: Any, doc: dict[str, Any], region: Region) -> None:
+    _by(value, "id", _value(doc, "sshkeys.create")["id"])
+
+
+def _sshkey_deleted(value: Any, doc: dict[str, Any], region: Region) -> None:
+    assert _value(doc, "sshkeys.create")["id"] not in value["remaining"]
+
+
 CHECKS: dict[str, Check | None] = {
     "connect": None,
     "login": _login,
@@ -205,6 +237,14 @@ CHECKS: dict[str, Check | None] = {
     "machines.create": _machine_created,
     "machines.list": _machines_list,
     "machines.get": _machine_get,
+    "tags.create": _tag_created,
+    "machine.tags.add": _tag_added,
+    "tags.list": _tags_list,
+    "machine.tags.remove": _tag_removed,
+    "tag.delete": _tag_deleted,
+    "sshkeys.create": _sshkey_created,
+    "sshkeys.list": _sshkeys_list,
+    "sshkey.delete": _sshkey_deleted,
     "machine.delete": _machine_deleted,
     "rack_controllers.list": _racks,
     "region_controllers.list": _regions,

@@ -343,3 +343,93 @@ oauth_nonce = Table(
     Column("request", String(64), nullable=True),
     Column("uses", SmallInteger, nullable=False, server_default=text("1")),
 )
+
+
+# -- tags, SSH keys, notifications, static routes, package repositories (migration 0004) --
+
+tag = Table(
+    "tag",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(256), nullable=False, unique=True),
+    # An XPath over hardware details, stored for when commissioning evaluates it.
+    Column("definition", Text, nullable=False, server_default=""),
+    Column("comment", Text, nullable=False, server_default=""),
+    Column("kernel_opts", Text),
+    _created(),
+)
+
+node_tag = Table(
+    "node_tag",
+    metadata,
+    Column("node_id", Integer, ForeignKey("node.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", Integer, ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+sshkey = Table(
+    "sshkey",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("key", Text, nullable=False),
+    _created(),
+    UniqueConstraint("user_id", "key"),
+)
+
+notification = Table(
+    "notification",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ident", String(40)),
+    # Whom it is for: one user, every user, every administrator (any combination).
+    Column("user_id", Integer, ForeignKey("user.id", ondelete="CASCADE"), index=True),
+    Column("users", Boolean, nullable=False, server_default=text("false")),
+    Column("admins", Boolean, nullable=False, server_default=text("false")),
+    Column("message", Text, nullable=False),
+    Column("context", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("category", String(10), nullable=False, server_default="info"),
+    Column("dismissable", Boolean, nullable=False, server_default=text("true")),
+    _created(),
+    _updated(),
+    CheckConstraint("category IN ('error', 'warning', 'success', 'info')", name="category_valid"),
+)
+
+notification_dismissal = Table(
+    "notification_dismissal",
+    metadata,
+    Column("notification_id", Integer, ForeignKey("notification.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True),
+    _created(),
+)
+
+static_route = Table(
+    "static_route",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_id", Integer, ForeignKey("subnet.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("destination_id", Integer, ForeignKey("subnet.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("gateway_ip", INET, nullable=False),
+    Column("metric", Integer, nullable=False, server_default="0"),
+    _created(),
+    UniqueConstraint("source_id", "destination_id", "gateway_ip"),
+    CheckConstraint("metric >= 0", name="metric_positive"),
+)
+
+package_repository = Table(
+    "package_repository",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(41), nullable=False, unique=True),
+    Column("url", Text, nullable=False),
+    Column("distributions", ARRAY(Text), nullable=False, server_default="{}"),
+    Column("disabled_pockets", ARRAY(Text), nullable=False, server_default="{}"),
+    Column("disabled_components", ARRAY(Text), nullable=False, server_default="{}"),
+    Column("disable_sources", Boolean, nullable=False, server_default=text("true")),
+    Column("components", ARRAY(Text), nullable=False, server_default="{}"),
+    Column("arches", ARRAY(Text), nullable=False, server_default="{}"),
+    Column("key", Text, nullable=False, server_default=""),
+    # The Ubuntu archives (main_archive, ports_archive): edited, never deleted.
+    Column("default", Boolean, nullable=False, server_default=text("false")),
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    _created(),
+)

@@ -136,7 +136,7 @@ def _interfaces(shared: _Shared, node_id: int, system_id: str, ips: list[str]) -
 # Shared, read-only parts of every node (empty tuples serialise as [] and are never copied).
 _GATEWAYS = {"ipv4": {"gateway_ip": None, "link_id": None}, "ipv6": {"gateway_ip": None, "link_id": None}}
 _CONSTANT = {
-    "swap_size": None, "tag_names": (), "status_action": "", "disable_ipv4": False,
+    "swap_size": None, "status_action": "", "disable_ipv4": False,
     "boot_disk": None, "blockdevice_set": (), "physicalblockdevice_set": (),
     "virtualblockdevice_set": (), "volume_groups": (), "raids": (), "bcaches": (), "cache_sets": (),
     "special_filesystems": (), "default_gateways": _GATEWAYS, "storage": 0.0, "address_ttl": None,
@@ -169,6 +169,7 @@ def _node(shared: _Shared, node: Any, collection: str) -> dict:
         "hwe_kernel": hwe_kernel, "min_hwe_kernel": min_hwe_kernel,
         "boot_interface": interfaces[0] if interfaces else None, "hardware_info": {},
         "resource_uri": f"{API_PREFIX}{collection}/{system_id}/",
+        "tag_names": shared.data.tags.get(node_id, ()),
         **_CONSTANT,
     }
     if shared.data.services is not None:

@@ -12,6 +12,7 @@ from ironworks.region.api.operations import Handler
 MODULES = [
     "version", "users", "maas", "zones", "pools", "domains", "spaces", "fabrics", "vlans",
     "subnets", "ipranges", "ipaddresses", "machines", "controllers", "interfaces",
+    "tags", "sshkeys", "notifications", "static_routes", "package_repositories", "discoveries",
 ]
 
 

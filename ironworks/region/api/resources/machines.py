@@ -25,6 +25,7 @@ from ironworks.region.api.render_node import render_nodes_json, render_one
 from ironworks.region.services.nodes import edit as node_edit
 from ironworks.region.services.nodes import query as nodes
 from ironworks.region.services.nodes.architectures import KNOWN_ARCHITECTURES
+from ironworks.region.services.nodes.tags import parse_tag_names
 
 machines = Handler("MachinesHandler", "machines/", "Manage the collection of all the machines in the MAAS.")
 machine = Handler("MachineHandler", "machines/{system_id}/", "Manage an individual machine.")
@@ -76,11 +77,16 @@ class NodeRead(Form):
                             "e.g. amd64 or amd64/generic (repeatable).")
     status: str | None = Field(default=None, description="Only nodes with this status, e.g. new, ready, deployed.")
     owner: str | None = Field(default=None, description="Only nodes owned by this user.")
+    tags: list[str] = Field(default_factory=list, description="Only nodes with all these tags "
+                            "(repeatable, or comma-separated).")
+    not_tags: list[str] = Field(default_factory=list, description="Only nodes with none of these tags "
+                                "(repeatable, or comma-separated).")
 
     def node_filter(self) -> nodes.NodeFilter:
         return nodes.NodeFilter(hostnames=self.hostname, system_ids=self.id, macs=self.mac_address,
                                 zone=self.zone, pool=self.pool, domain=self.domain, archs=self.arch,
-                                status=self.status, owner=self.owner)
+                                status=self.status, owner=self.owner, tags=parse_tag_names(self.tags),
+                                not_tags=parse_tag_names(self.not_tags))
 
 
 class PowerFields(Form):

@@ -23,7 +23,7 @@ from ironworks.common.errors import InvalidInput, NotFound
 from ironworks.common.nodetypes import STATUS_NAMES
 from ironworks.db import tables as t
 from ironworks.region.services.dns import domains
-from ironworks.region.services.nodes import pools, zones
+from ironworks.region.services.nodes import pools, tags, zones
 
 # The `status` filter takes MAAS's lower-case status names (`new`, `ready`, `failed_testing`...).
 STATUS_BY_NAME: dict[str, int] = {
@@ -63,6 +63,8 @@ class NodeFilter:
     archs: Sequence[str] = ()
     status: str | None = None
     owner: str | None = None
+    tags: Sequence[str] = ()  # the node has every one of them
+    not_tags: Sequence[str] = ()  # the node has none of them
 
 
 @dataclass
@@ -84,6 +86,7 @@ class NodeData:
     vlans: dict[int, Mapping[str, Any]] = field(default_factory=dict)
     subnets: dict[int, Mapping[str, Any]] = field(default_factory=dict)
     services: dict[int, list[Sequence[Any]]] | None = None  # by node id; None: not controllers
+    tags: dict[int, list[str]] = field(default_factory=dict)  # tag names by node id, sorted
 
 
 def _ids(name: str, values: Iterable[Any], kind: Any = Integer) -> Any:
@@ -123,6 +126,15 @@ async def _filter_clauses(conn: AsyncConnection, f: NodeFilter) -> list[Any]:
         clauses.append(t.node.c.status == number)
     if f.owner is not None:
         clauses.append(t.user.c.username == f.owner)
+    if f.tags:
+        wanted = await tags.tag_ids(conn, f.tags, "tags")
+        with_all = (select(t.node_tag.c.node_id).where(t.node_tag.c.tag_id == _ids("tag_ids", wanted))
+                    .group_by(t.node_tag.c.node_id).having(func.count() == len(wanted)))
+        clauses.append(t.node.c.id.in_(with_all.scalar_subquery()))
+    if f.not_tags:
+        unwanted = await tags.tag_ids(conn, f.not_tags, "not_tags")
+        with_any = select(t.node_tag.c.node_id).where(t.node_tag.c.tag_id == _ids("not_tag_ids", unwanted))
+        clauses.append(t.node.c.id.not_in(with_any.scalar_subquery()))
     return clauses
 
 
@@ -207,6 +219,10 @@ async def fetch_related(conn: AsyncConnection, nodes: Sequence[Sequence[Any]], n
     data.subnets = await fetch_subnets(conn, subnet_ids)
     vlan_ids |= {s["vlan_id"] for s in data.subnets.values()}
     data.vlans = await fetch_vlans(conn, vlan_ids)
+    for node_id, name in await tuples(conn, select(t.node_tag.c.node_id, t.tag.c.name)
+                                      .join(t.tag, t.tag.c.id == t.node_tag.c.tag_id)
+                                      .where(t.node_tag.c.node_id.in_(ids)).order_by(t.tag.c.name)):
+        data.tags.setdefault(node_id, []).append(name)
     if services:
         svc = t.service.c
         data.services = {}
