@@ -10,7 +10,7 @@ from pydantic import BeforeValidator, Field
 from ironworks.region.api import render
 from ironworks.region.api.context import Call
 from ironworks.region.api.errors import Forbidden
-from ironworks.region.api.fields import Bool, Clearable
+from ironworks.region.api.fields import MAX_TEXT, Bool, Clearable
 from ironworks.region.api.operations import API_PREFIX, Form, Handler
 from ironworks.region.services.notifications import notifications as svc
 
@@ -43,7 +43,7 @@ Category = Literal["error", "warning", "success", "info"]
 
 
 class NotificationCreate(Form):
-    message: str = Field(description="The message, which may refer to {names} in context.")
+    message: str = Field(max_length=MAX_TEXT, description="The message, which may refer to {names} in context.")
     context: Context = Field(default_factory=dict, description="A JSON object of values for the message.")
     category: Category = Field(default="info", description="error, warning, success or info.")
     ident: Clearable = Field(default=None, max_length=40, description="An identifier for the kind of notification.")
@@ -54,7 +54,7 @@ class NotificationCreate(Form):
 
 
 class NotificationUpdate(Form):
-    message: str | None = Field(default=None, description="The message.")
+    message: str | None = Field(default=None, max_length=MAX_TEXT, description="The message.")
     context: Context | None = Field(default=None, description="A JSON object of values for the message.")
     category: Category | None = Field(default=None, description="error, warning, success or info.")
     ident: Clearable = Field(default=None, max_length=40, description="An identifier for the kind of notification.")

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Mapping
 from pydantic import BeforeValidator, Field
 
 from ironworks.region.api.context import Call
-from ironworks.region.api.fields import Bool
+from ironworks.region.api.fields import MAX_TEXT, Bool
 from ironworks.region.api.operations import API_PREFIX, Form, Handler
 from ironworks.region.services.packages import repositories as svc
 
@@ -50,7 +50,7 @@ class RepositoryFields(Form):
                                                                         "leave out: restricted, universe, multiverse.")
     components: Words | None = Field(default=None, description="Components of a custom repository, e.g. main.")
     arches: Words | None = Field(default=None, description="Architectures it serves, e.g. amd64.")
-    key: str | None = Field(default=None, description="The repository's GPG public key (armoured).")
+    key: str | None = Field(default=None, max_length=MAX_TEXT, description="The repository's GPG public key (armoured).")
     disable_sources: Bool | None = Field(default=None, description="Whether to leave out deb-src lines.")
     enabled: Bool | None = Field(default=None, description="Whether deployments use it.")
 
@@ -60,12 +60,12 @@ class RepositoryFields(Form):
 
 class RepositoryCreate(RepositoryFields):
     name: str = Field(description="The name of the repository.")
-    url: str = Field(description="The repository's URL, e.g. http://ppa.launchpad.net/maas/stable/ubuntu.")
+    url: str = Field(max_length=MAX_TEXT, description="The repository's URL, e.g. http://ppa.launchpad.net/maas/stable/ubuntu.")
 
 
 class RepositoryUpdate(RepositoryFields):
     name: str | None = Field(default=None, description="The name of the repository.")
-    url: str | None = Field(default=None, description="The repository's URL.")
+    url: str | None = Field(default=None, max_length=MAX_TEXT, description="The repository's URL.")
 
 
 @package_repositories.action("read")

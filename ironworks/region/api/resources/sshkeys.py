@@ -9,6 +9,7 @@ from pydantic import Field
 
 from ironworks.region.api.context import Call
 from ironworks.region.api.errors import Forbidden
+from ironworks.region.api.fields import MAX_TEXT
 from ironworks.region.api.operations import API_PREFIX, Form, Handler
 from ironworks.region.services.accounts import sshkeys as svc
 
@@ -28,7 +29,7 @@ async def find_key(call: Call) -> dict:
 
 
 class KeyCreate(Form):
-    key: str = Field(description="The public key, as in an OpenSSH .pub file: "
+    key: str = Field(max_length=MAX_TEXT, description="The public key, as in an OpenSSH .pub file: "
                                  "type, base64 key data and an optional comment.")
 
 

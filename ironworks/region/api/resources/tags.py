@@ -10,6 +10,7 @@ from starlette.responses import Response
 from ironworks.common.nodetypes import MACHINE_TYPES, RACK_TYPES, REGION_TYPES, NodeType
 from ironworks.region.api.context import Call
 from ironworks.region.api.dispatch import JSON_TYPE
+from ironworks.region.api.fields import MAX_TEXT
 from ironworks.region.api.operations import API_PREFIX, Form, Handler
 from ironworks.region.api.render_node import render_nodes_json
 from ironworks.region.services.nodes import query as nodes
@@ -36,23 +37,23 @@ async def find_tag(call: Call) -> dict:
 
 class TagCreate(Form):
     name: str = Field(description="The name of the tag: letters, digits, underscores and hyphens.")
-    comment: str = Field(default="", description="A description of what the tag is for.")
-    definition: str = Field(default="", description="An XPath over a node's hardware details "
+    comment: str = Field(default="", max_length=MAX_TEXT, description="A description of what the tag is for.")
+    definition: str = Field(default="", max_length=MAX_TEXT, description="An XPath over a node's hardware details "
                                                     "(stored; nodes are tagged by hand for now).")
-    kernel_opts: str | None = Field(default=None, description="Kernel options for nodes with this tag.")
+    kernel_opts: str | None = Field(default=None, max_length=MAX_TEXT, description="Kernel options for nodes with this tag.")
 
 
 class TagUpdate(Form):
     name: str | None = Field(default=None, description="The new name of the tag.")
-    comment: str | None = Field(default=None, description="A description of what the tag is for.")
-    definition: str | None = Field(default=None, description="An XPath over a node's hardware details.")
-    kernel_opts: str | None = Field(default=None, description="Kernel options for nodes with this tag.")
+    comment: str | None = Field(default=None, max_length=MAX_TEXT, description="A description of what the tag is for.")
+    definition: str | None = Field(default=None, max_length=MAX_TEXT, description="An XPath over a node's hardware details.")
+    kernel_opts: str | None = Field(default=None, max_length=MAX_TEXT, description="Kernel options for nodes with this tag.")
 
 
 class TagNodes(Form):
     add: list[str] = Field(default_factory=list, description="System ids of nodes to tag (repeatable).")
     remove: list[str] = Field(default_factory=list, description="System ids of nodes to untag (repeatable).")
-    definition: str | None = Field(default=None, description="If given, it must be the tag's current "
+    definition: str | None = Field(default=None, max_length=MAX_TEXT, description="If given, it must be the tag's current "
                                                               "definition (a guard against a changed tag).")
 
 
