@@ -33,12 +33,12 @@ def test_rpc_document_groups_endpoints_by_process() -> None:
 
 
 def test_budget_accepts_what_fits_and_refuses_with_the_numbers() -> None:
-    server = budget.Server(max_connections=100, reserved=3, other_clients=2)
-    assert server.available == 95
-    two = [budget.RegionNeed("a", 4), budget.RegionNeed("b", 4)]  # 29 each
-    assert budget.check(server, two, budget.RegionNeed("c", 4)).ok  # 87 ≤ 95
+    server = budget.Server(max_connections=110, reserved=3, other_clients=2)
+    assert server.available == 105
+    two = [budget.RegionNeed("a", 4), budget.RegionNeed("b", 4)]  # 33 each
+    assert budget.check(server, two, budget.RegionNeed("c", 4)).ok  # 99 ≤ 105
     verdict = budget.check(server, two + [budget.RegionNeed("c", 4)], budget.RegionNeed("d", 4))
     assert not verdict.ok
-    assert "max_connections=100" in verdict.message
-    assert "raise max_connections to at least 121" in verdict.message  # 116 + 3 + 2
+    assert "max_connections=110" in verdict.message
+    assert "raise max_connections to at least 137" in verdict.message  # 132 + 3 + 2
     assert "\n" not in verdict.message

@@ -7,7 +7,6 @@ import contextlib
 from typing import AsyncIterator
 
 import orjson
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -77,16 +76,16 @@ async def rpc_view(request: Request) -> Response:
 
 
 async def health_view(request: Request) -> Response:
-    """For HAProxy: 200 only when this region can serve (a writable database answers)."""
+    """For HAProxy: 200 only when this region can serve (a writable database accepts a new
+    connection: during a smart shutdown pooled sessions still work while new ones are refused).
+    At most one new connection a second per process (cluster/fresh.py caches the answer)."""
     try:
         async with asyncio.timeout(HEALTH_TIMEOUT_S):
-            async with request.app.state.engine.connect() as conn:
-                standby = await conn.scalar(text("SELECT pg_is_in_recovery()"))
-    except Exception as exc:
-        return text_response(f"unavailable: database unreachable ({type(exc).__name__})", 503,
-                             {"Retry-After": "5"})
-    if standby:
-        return text_response("unavailable: the database is a read-only standby", 503, {"Retry-After": "5"})
+            probe = await request.app.state.runtime.fresh.probe()
+    except TimeoutError:
+        return text_response("unavailable: database unreachable (TimeoutError)", 503, {"Retry-After": "5"})
+    if not probe.ok:
+        return text_response(f"unavailable: {probe.reason}", 503, {"Retry-After": "5"})
     return text_response("OK")
 
 

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ironworks.common.errors import DomainError, InvalidInput, Unavailable
+from ironworks.common.logs import first_line, log_throttled
 from ironworks.region.api import auth
 from ironworks.region.api.body import parse_body, parse_query
 from ironworks.region.api.context import Call, statements_on
@@ -109,7 +110,8 @@ async def dispatch(handler: Handler, request: Request, engine: AsyncEngine) -> R
         return error_response(integrity_error(exc))
     except Exception as exc:  # the last line of defence: never a traceback to the client
         if database_unavailable(exc):
-            log.warning("database unavailable during %s %s: %s", method, request.url.path, exc)
+            log_throttled(log, first_line(exc), "database unavailable (%s), e.g. %s %s",
+                          first_line(exc), method, request.url.path)
             return error_response(database_unavailable_error())
         if isinstance(exc, sa_exc.DataError):
             return error_response(BadRequest(f"Invalid value: {str(exc.orig).splitlines()[0]}"))
