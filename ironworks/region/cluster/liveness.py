@@ -60,7 +60,7 @@ class Contact:
     def saw(self, now: datetime) -> None:
         if self.last is None or now - self.last > timedelta(seconds=CONTACT_GAP_S):
             self.since = now  # a break: nothing silent before now is evidence against anyone
-        self.last = max(now, self.last) if self.last else now
+        self.last = now if self.last is None else max(now, self.last)
 
 
 def rpc_document(processes: Iterable[Mapping]) -> dict:

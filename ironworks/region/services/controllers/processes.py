@@ -59,7 +59,7 @@ async def notify(conn: AsyncConnection) -> None:
 
 
 async def reap_and_update(conn: AsyncConnection, own_node_id: int, own_pid: int,
-                          seen_since: datetime | None) -> list[str]:
+                          seen_since: datetime) -> list[str]:
     """Reap processes silent for more than DEAD_AFTER_S, then set every region's `regiond`
     status from the processes left (all of them fresh).  Returns reaped descriptions.
 
@@ -73,8 +73,6 @@ async def reap_and_update(conn: AsyncConnection, own_node_id: int, own_pid: int,
     region's *other* processes are reaped like anyone's: a worker killed while its region holds
     the singleton must not count as running forever.  A sibling that was only stalled finds its
     row gone at its next heartbeat and registers again."""
-    if seen_since is None:
-        return []  # no contact yet: nothing is evidence
     spared = and_(t.region_process.c.node_id == own_node_id, t.region_process.c.pid == own_pid)
     last_seen = func.greatest(t.region_process.c.updated, bindparam("since", seen_since, DateTime(timezone=True)))
     reaped = (await conn.execute(
@@ -114,13 +112,14 @@ async def update_statuses(conn: AsyncConnection, node_id: int | None, own_node_i
 
 
 async def live_endpoints(conn: AsyncConnection) -> list[dict]:
+    """Every process the cluster has not reaped.  Not filtered by heartbeat age: after a database
+    outage every row is old until the next beats, and the reaper (which notifies) is the judge."""
     rows = await conn.execute(
         select(t.node.c.hostname, t.region_process.c.pid, t.region_process_endpoint.c.address,
                t.region_process_endpoint.c.port)
         .select_from(t.region_process)
         .join(t.node, t.node.c.id == t.region_process.c.node_id)
         .join(t.region_process_endpoint, t.region_process_endpoint.c.process_id == t.region_process.c.id)
-        .where(t.region_process.c.updated >= _stale)
         .order_by(t.node.c.hostname, t.region_process.c.pid, t.region_process_endpoint.c.address)
     )
     return [dict(r._mapping) for r in rows]
