@@ -166,6 +166,10 @@ def test_a_database_outage_shows_no_live_region_dead(server: LabCluster, regions
     assert len(after) > 50
     shown_dead = sorted({h for s in after for h, status in s.items() if status != "running"})
     assert not shown_dead, f"live regions shown other than running after the outage: {shown_dead}"
+    names = {r.hostname for r in regions}
+    for r in regions:  # and every region's /MAAS/rpc/ lists them all again
+        hosts.wait_for(f"{r.hostname}'s /MAAS/rpc/ to list every region",
+                       lambda: set(hosts.rpc_hosts(r.rpc())) == names, 10)
 
 
 def test_a_database_outage_floods_no_log(server: LabCluster, regions: list[LabRegion]) -> None:
