@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ironworks.common import identity
 from ironworks.common.logs import first_line, log_throttled
-from ironworks.db.connect import CONNECT_TIMEOUT_S, Target, async_engine
+from ironworks.db.connect import Target, async_engine
 from ironworks.region import parent_death
 from ironworks.region.cluster import budget
 from ironworks.region.cluster.feed import ChangeFeed
@@ -29,8 +29,6 @@ from ironworks.region.services.controllers import processes
 log = logging.getLogger("ironworks.runtime")
 
 LIVENESS_LOCK = 0x69772D6C697665  # "iw-live"
-# A heartbeat gives up on a connection after this long (libpq's connect_timeout, plus the work).
-FRESH_TIMEOUT_S = CONNECT_TIMEOUT_S + 2.0
 
 
 def host_addresses() -> list[str]:
@@ -104,7 +102,7 @@ class RegionRuntime:
             raise RuntimeError("this region is not registered (start it with maas-regiond)")
         # Names this process's dedicated sessions in pg_stat_activity (tests and operators).
         label = f"{system_id}:{self.pid}"
-        self.fresh = FreshSessions(self.target.conninfo_for(f"maas-regiond:fresh:{label}"), FRESH_TIMEOUT_S)
+        self.fresh = FreshSessions(self.target.conninfo_for(f"maas-regiond:fresh:{label}"))
         async with self.fresh.session() as conn:
             await self._register(conn)
         self.liveness = Singleton(

@@ -46,11 +46,10 @@ def refuses_new_sessions(exc: BaseException) -> bool:
 
 
 class FreshSessions:
-    def __init__(self, conninfo: str, timeout_s: float) -> None:
+    def __init__(self, conninfo: str) -> None:
         self.engine = create_async_engine(
             "postgresql+psycopg://", poolclass=NullPool,
             async_creator=lambda: psycopg.AsyncConnection.connect(conninfo))
-        self.timeout_s = timeout_s
         self.last: Probe | None = None
         self._one_at_a_time = asyncio.Lock()
         self._probing = asyncio.Lock()
@@ -62,11 +61,11 @@ class FreshSessions:
             conn: AsyncConnection | None = None
             try:
                 try:
-                    async with asyncio.timeout(self.timeout_s):
-                        conn = await self.engine.connect()
-                        await conn.begin()
-                        standby, db_now = (await conn.execute(
-                            text("SELECT pg_is_in_recovery(), now()"))).one()
+                    # No deadline of our own: libpq's connect_timeout bounds an unreachable host, and
+                    # a slow answer on a loaded machine is still an answer (health has its deadline).
+                    conn = await self.engine.connect()
+                    await conn.begin()
+                    standby, db_now = (await conn.execute(text("SELECT pg_is_in_recovery(), now()"))).one()
                 except Exception as exc:
                     closing = refuses_new_sessions(exc)
                     # The reason goes to anonymous health checks: no addresses, the kind only.
