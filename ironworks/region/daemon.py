@@ -1,9 +1,11 @@
 """maas-regiond: the region controller daemon, in the foreground.
 
 Start-up: (embedded PostgreSQL if no database is configured) → check the database →
-migrate under the advisory lock → register this host as a region controller → serve the API
-on `listen_address:listen_port` with `num_workers` processes.  On SIGTERM/SIGINT the workers
-stop, the region marks itself off, and an embedded database is stopped.
+migrate under the advisory lock → refuse while this region's old processes run or the port is
+taken → check the connection budget → register this host as a region controller → serve the API
+on `listen_address:listen_port` with `num_workers` processes, which die with this one (see
+parent_death.py).  On SIGTERM/SIGINT the workers stop, the region marks itself off, and an
+embedded database is stopped.
 """
 
 from __future__ import annotations
