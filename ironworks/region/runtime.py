@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import subprocess
+import time
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -20,7 +21,7 @@ from ironworks.db.connect import Target, async_engine
 from ironworks.region import parent_death
 from ironworks.region.cluster import budget
 from ironworks.region.cluster.feed import ChangeFeed
-from ironworks.region.cluster.fresh import FreshSessions
+from ironworks.region.cluster.fresh import FreshSessions, Probe
 from ironworks.region.cluster.liveness import HEARTBEAT_S, LIVENESS_INTERVAL_S, Contact, rpc_document
 from ironworks.region.cluster.singleton import Singleton
 from ironworks.region.config import RegionConfig
@@ -127,6 +128,15 @@ class RegionRuntime:
                 log.warning("could not unregister process: %s", first_line(exc))
         if self.fresh is not None:
             await self.fresh.dispose()
+
+    async def database_health(self) -> Probe:
+        """Whether this process can serve: a new connection works (fresh.py: an answer at most a
+        second old) and, while it holds them, its change-feed session is up.  The feed's session
+        drops the moment the server crashes or stops, which a cached answer could not show."""
+        assert self.fresh is not None and self.feed is not None
+        if self.sessions and not self.feed.connected.is_set():
+            return Probe(False, "the database session was lost", time.monotonic())
+        return await self.fresh.probe()
 
     def _hold_sessions(self) -> None:
         assert self.liveness is not None and self.feed is not None

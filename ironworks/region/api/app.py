@@ -78,10 +78,10 @@ async def rpc_view(request: Request) -> Response:
 async def health_view(request: Request) -> Response:
     """For HAProxy: 200 only when this region can serve (a writable database accepts a new
     connection: during a smart shutdown pooled sessions still work while new ones are refused).
-    At most one new connection a second per process (cluster/fresh.py caches the answer)."""
+    At most one new connection a second per process (RegionRuntime.database_health)."""
     try:
         async with asyncio.timeout(HEALTH_TIMEOUT_S):
-            probe = await request.app.state.runtime.fresh.probe()
+            probe = await request.app.state.runtime.database_health()
     except TimeoutError:
         return text_response("unavailable: database unreachable (TimeoutError)", 503, {"Retry-After": "5"})
     if not probe.ok:
