@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
+import socket
 import subprocess
 from pathlib import Path
 
@@ -98,4 +100,30 @@ def test_sigterm_marks_the_region_off(cluster: Cluster) -> None:
     region.process.send_signal(signal.SIGTERM)
     region.process.wait(30)
     assert status() == [("off",)]
+    shutil.rmtree(region.home, ignore_errors=True)
+
+
+def test_a_second_start_is_refused_naming_the_old_processes_and_the_port_holder(cluster: Cluster) -> None:
+    """Starting a region whose old processes still run (or whose port another program holds)
+    fails at once with one line naming the PIDs — not deep in uvicorn with a traceback."""
+    region = Region(cluster, cluster.new_database(), free_port(), world_traversable_tempdir("iw-twice-"))
+    region.write_config()
+    region.start()
+    try:
+        again = subprocess.run([str(BIN / "maas-regiond")], env=region.command_env(),
+                               capture_output=True, text=True, timeout=60)
+        assert again.returncode == 1
+        [refusal] = [ln for ln in again.stderr.splitlines() if ln.startswith("maas-regiond:")]
+        assert f"old processes are still running (PIDs {region.process.pid})" in refusal
+        assert "Traceback" not in again.stderr, again.stderr[-2000:]
+    finally:
+        region.stop()
+    with socket.socket() as squatter:  # another program on the region's port
+        squatter.bind(("127.0.0.1", region.port))
+        squatter.listen()
+        taken = subprocess.run([str(BIN / "maas-regiond")], env=region.command_env(),
+                               capture_output=True, text=True, timeout=60)
+    assert taken.returncode == 1
+    assert f"127.0.0.1:{region.port} is already in use by PIDs {os.getpid()}" in taken.stderr
+    assert "Traceback" not in taken.stderr
     shutil.rmtree(region.home, ignore_errors=True)

@@ -1,9 +1,11 @@
 """maas-regiond: the region controller daemon, in the foreground.
 
 Start-up: (embedded PostgreSQL if no database is configured) → check the database →
-migrate under the advisory lock → register this host as a region controller → serve the API
-on `listen_address:listen_port` with `num_workers` processes.  On SIGTERM/SIGINT the workers
-stop, the region marks itself off, and an embedded database is stopped.
+migrate under the advisory lock → refuse while this region's old processes run or the port is
+taken → check the connection budget → register this host as a region controller → serve the API
+on `listen_address:listen_port` with `num_workers` processes, which die with this one (see
+parent_death.py).  On SIGTERM/SIGINT the workers stop, the region marks itself off, and an
+embedded database is stopped.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ironworks.common import identity
 from ironworks.common.config import ConfigError
 from ironworks.db.connect import Target, check_reachable, run_in_transaction
 from ironworks.db.migrate import migrate
+from ironworks.region import parent_death, preflight
 from ironworks.region.cluster import budget
 from ironworks.region.config import Paths, load, open_database
 from ironworks.region.frontdoor import connections
@@ -42,6 +45,20 @@ def check_budget(target: Target, data_dir: Path, workers: int) -> None:
     if not verdict.ok:
         raise ConfigError(verdict.message)
     log.info("database connection budget: %d of %d", verdict.need, verdict.available)
+
+
+def check_free(target: Target, data_dir: Path, address: str, port: int) -> None:
+    """Refuse to start while this region's old processes run or the listen port is taken."""
+    system_id = identity.read(data_dir)
+
+    async def recorded(conn):  # noqa: ANN001, ANN202
+        node_id = await processes.node_id_of(conn, system_id or "")
+        return await processes.pids_of(conn, node_id) if node_id is not None else []
+
+    pids = run_in_transaction(target, recorded) if system_id else []
+    reason = preflight.refusal(address, port, preflight.old_processes(pids, data_dir))
+    if reason:
+        raise ConfigError(reason)
 
 
 def register(target: Target, data_dir: Path) -> str:
@@ -71,6 +88,7 @@ def serve(argv: list[str] | None = None) -> int:
         before, after = migrate(target)
         if before != after:
             log.info("database schema migrated from %s to %s", before or "empty", after)
+        check_free(target, paths.data, config.listen_address, config.listen_port)
         check_budget(target, paths.data, config.num_workers)
         system_id = register(target, paths.data)
         log.info("region %s serving on %s:%s with %d worker(s)", system_id,
@@ -78,6 +96,7 @@ def serve(argv: list[str] | None = None) -> int:
         # Workers build their app from the same files.
         os.environ["MAAS_REGION_CONFIG"] = str(paths.config.resolve())
         os.environ["MAAS_DATA"] = str(paths.data.resolve())
+        os.environ[parent_death.MASTER_PID_ENV] = str(os.getpid())  # workers die with us
         signal.signal(signal.SIGTERM, _exit_cleanly)
         try:
             uvicorn.run(

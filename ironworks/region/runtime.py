@@ -9,15 +9,20 @@ import json
 import logging
 import os
 import subprocess
+import time
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ironworks.common import identity
+from ironworks.common.logs import first_line, log_throttled
 from ironworks.db.connect import Target, async_engine
+from ironworks.region import parent_death
 from ironworks.region.cluster import budget
 from ironworks.region.cluster.feed import ChangeFeed
-from ironworks.region.cluster.liveness import HEARTBEAT_S, LIVENESS_INTERVAL_S, rpc_document
+from ironworks.region.cluster.fresh import FreshSessions, Probe
+from ironworks.region.cluster.liveness import HEARTBEAT_S, LIVENESS_INTERVAL_S, Contact, rpc_document
 from ironworks.region.cluster.singleton import Singleton
 from ironworks.region.config import RegionConfig
 from ironworks.region.services.controllers import processes
@@ -67,6 +72,11 @@ class RegionDirectory:
 
 
 class RegionRuntime:
+    """One worker's lifetime.  Its heartbeat runs on a new connection each time (cluster/fresh.py),
+    never on the request pool; its long-lived sessions (liveness singleton, change feed) are let
+    go while the database refuses new connections (a smart shutdown waits for them), together
+    with the idle request pool, and taken up again once a new connection succeeds."""
+
     def __init__(self, config: RegionConfig, data_dir: Path, target: Target, engine: AsyncEngine) -> None:
         self.config = config
         self.data_dir = data_dir
@@ -77,10 +87,15 @@ class RegionRuntime:
         self.process_id: int | None = None
         self.directory = RegionDirectory(engine)
         self.tasks: list[asyncio.Task] = []
+        self.sessions: list[asyncio.Task] = []  # liveness singleton, change feed
         self.liveness: Singleton | None = None
+        self.feed: ChangeFeed | None = None
+        self.fresh: FreshSessions | None = None
+        self.contact = Contact()
 
     async def start(self) -> None:
         _configure_worker_logging()
+        parent_death.die_with_master()
         system_id = identity.read(self.data_dir)
         async with self.engine.begin() as conn:
             self.node_id = await processes.node_id_of(conn, system_id or "")
@@ -88,45 +103,87 @@ class RegionRuntime:
             raise RuntimeError("this region is not registered (start it with maas-regiond)")
         # Names this process's dedicated sessions in pg_stat_activity (tests and operators).
         label = f"{system_id}:{self.pid}"
-        await self._register()
+        self.fresh = FreshSessions(self.target.conninfo_for(f"maas-regiond:fresh:{label}"))
+        async with self.fresh.session() as conn:
+            await self._register(conn)
         self.liveness = Singleton(
             "liveness", LIVENESS_LOCK, LIVENESS_INTERVAL_S, self._liveness_pass,
             lambda: async_engine(self.target, pool_size=1,
                                  application_name=f"maas-regiond:singleton:liveness:{label}"))
-        feed = ChangeFeed(self.target.conninfo_for(f"maas-regiond:feed:{label}"),
-                          {processes.CHANNEL: self.directory.refresh})
-        self.tasks = [asyncio.create_task(c) for c in (self._heartbeat(), self.liveness.run(), feed.run())]
+        self.feed = ChangeFeed(self.target.conninfo_for(f"maas-regiond:feed:{label}"),
+                               {processes.CHANNEL: self.directory.refresh})
+        self._hold_sessions()
+        self.tasks = [asyncio.create_task(self._heartbeat())]
 
     async def stop(self) -> None:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
-        if self.process_id is not None:
+        await self._let_go_sessions()
+        if self.process_id is not None and self.fresh is not None:
             try:
-                async with self.engine.begin() as conn:
+                async with self.fresh.session() as conn:
                     await processes.unregister_process(conn, self.process_id)
             except Exception as exc:  # the database may be gone; the row will be reaped
-                log.warning("could not unregister process: %s", exc)
+                log.warning("could not unregister process: %s", first_line(exc))
+        if self.fresh is not None:
+            await self.fresh.dispose()
 
-    async def _register(self) -> None:
-        async with self.engine.begin() as conn:
-            self.process_id = await processes.register_process(
-                conn, self.node_id, self.pid, self.config.num_workers, budget.PER_PROCESS,
-                endpoints_for(self.config))
+    async def database_health(self) -> Probe:
+        """Whether this process can serve: a new connection works (fresh.py: an answer at most a
+        second old) and, while it holds them, its change-feed session is up.  The feed's session
+        drops the moment the server crashes or stops, which a cached answer could not show."""
+        assert self.fresh is not None and self.feed is not None
+        if self.sessions and not self.feed.connected.is_set():
+            return Probe(False, "the database session was lost", time.monotonic())
+        return await self.fresh.probe()
+
+    def _hold_sessions(self) -> None:
+        assert self.liveness is not None and self.feed is not None
+        self.sessions = [asyncio.create_task(self.liveness.run()), asyncio.create_task(self.feed.run())]
+
+    async def _let_go_sessions(self) -> None:
+        for task in self.sessions:
+            task.cancel()
+        await asyncio.gather(*self.sessions, return_exceptions=True)
+        self.sessions = []
+
+    async def _register(self, conn: AsyncConnection) -> None:
+        self.process_id = await processes.register_process(
+            conn, self.node_id, self.pid, self.config.num_workers, budget.PER_PROCESS,
+            endpoints_for(self.config))
 
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(HEARTBEAT_S)
-            try:
-                async with self.engine.begin() as conn:
-                    alive = await processes.heartbeat(conn, self.process_id)
-                if not alive:  # reaped while we were stalled or cut off: come back
-                    log.warning("this process was reaped by the cluster; registering again")
-                    await self._register()
-            except Exception as exc:
-                log.warning("heartbeat failed: %s", str(exc).splitlines()[0] if str(exc) else exc)
+            await self._beat()
 
-    async def _liveness_pass(self, conn) -> None:  # noqa: ANN001
-        reaped = await processes.reap_and_update(conn, self.node_id, self.pid)
+    async def _beat(self) -> None:
+        assert self.fresh is not None
+        try:
+            async with self.fresh.session() as conn:
+                if not await processes.heartbeat(conn, self.process_id):
+                    # reaped while we were stalled or cut off: come back
+                    log.warning("this process was reaped by the cluster; registering again")
+                    await self._register(conn)
+            if self.fresh.last and self.fresh.last.db_now:
+                self.contact.saw(self.fresh.last.db_now)
+        except Exception as exc:
+            log_throttled(log, first_line(exc), "heartbeat failed: %s", first_line(exc))
+        probe = self.fresh.last
+        if probe is None:
+            return
+        if probe.shutting_down and self.sessions:
+            log.warning("the database refuses new connections (shutting down): letting go of this "
+                        "process's sessions until it accepts them again")
+            await self._let_go_sessions()
+            await self.engine.dispose()  # idle pooled sessions; busy ones close when returned
+        elif probe.db_now is not None and not self.sessions:
+            log.info("the database accepts new connections again: taking up this process's sessions")
+            self._hold_sessions()
+
+    async def _liveness_pass(self, conn: AsyncConnection) -> None:
+        self.contact.saw(await conn.scalar(select(func.now())))
+        reaped = await processes.reap_and_update(conn, self.node_id, self.pid, self.contact.since)
         for what in reaped:
             log.warning("reaped silent region process (%s)", what)

@@ -7,7 +7,6 @@ import contextlib
 from typing import AsyncIterator
 
 import orjson
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -80,19 +79,20 @@ async def rpc_view(request: Request) -> Response:
 
 
 async def health_view(request: Request) -> Response:
-    """For HAProxy: 200 only when this region can serve (a writable database answers)."""
+    """For HAProxy: 200 only when this region can serve (a writable database accepts a new
+    connection: during a smart shutdown pooled sessions still work while new ones are refused).
+    At most one new connection a second per process (RegionRuntime.database_health)."""
     try:
         async with asyncio.timeout(HEALTH_TIMEOUT_S):
-            async with request.app.state.engine.connect() as conn:
-                standby = await conn.scalar(text("SELECT pg_is_in_recovery()"))
+            probe = await request.app.state.runtime.database_health()
     except TimeoutError:
         return _unavailable("the database did not answer in time")
     except Exception as exc:
         answer = failure_response(exc, f"GET {HEALTH_PATH}")
         # Whatever failed, this region cannot show it serves: HAProxy must hear 503.
         return answer if answer.status_code == 503 else _unavailable("the database check failed")
-    if standby:
-        return _unavailable("the database is a read-only standby")
+    if not probe.ok:
+        return _unavailable(probe.reason)
     return text_response("OK")
 
 

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ironworks.common.errors import DomainError, InvalidInput, Unavailable
+from ironworks.common.logs import log_throttled
 from ironworks.region.api import auth
 from ironworks.region.api.auth import User
 from ironworks.region.api.body import Params, parse_query, read_params, refuse_nul
@@ -122,7 +123,8 @@ def failure_response(exc: BaseException, where: str) -> Response:
     if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came free in time: busy
         return error_response(Unavailable("The region is busy; retry shortly.", 1))
     if database_unavailable(exc):
-        log.warning("database unavailable during %s: %s", where, type(getattr(exc, "orig", exc)).__name__)
+        cause = type(getattr(exc, "orig", exc)).__name__
+        log_throttled(log, cause, "database unavailable (%s), e.g. during %s", cause, where)
         return error_response(database_unavailable_error())
     if isinstance(exc, sa_exc.DataError):  # a value the column type refuses: say so, not how
         return error_response(BadRequest("Invalid value: one of the values is not acceptable here "

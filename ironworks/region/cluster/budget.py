@@ -1,7 +1,9 @@
 """The database connection budget: what each region needs, checked against the server.
 
 Per worker process: the request pool (POOL_SIZE) + the change-feed session + the singleton
-lock session.  Per region: workers × that + 1 for the master process during start-up.
+lock session + one short-lived session at a time for heartbeats and health checks (fresh.py: apart
+from the pool, so liveness never waits behind requests).  Per region: workers × that + 1 for the
+master process during start-up.
 MAAS never checks this and clusters fall over on the default max_connections.
 """
 
@@ -15,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ironworks.db.connect import POOL_SIZE
 from ironworks.region.cluster.liveness import DEAD_AFTER_S
 
-DEDICATED_PER_PROCESS = 2  # change feed + singleton lock
+DEDICATED_PER_PROCESS = 3  # change feed + singleton lock + heartbeat/health (one at a time)
 PER_PROCESS = POOL_SIZE + DEDICATED_PER_PROCESS
 MASTER = 1
 

@@ -12,6 +12,8 @@ from typing import Awaitable, Callable
 
 import psycopg
 
+from ironworks.common.logs import first_line, log_throttled
+
 log = logging.getLogger("ironworks.feed")
 
 Refresh = Callable[[], Awaitable[None]]
@@ -35,9 +37,10 @@ class ChangeFeed:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("change feed lost its connection (%s); reconnecting",
-                            str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-            self.connected.clear()
+                log_throttled(log, first_line(exc), "change feed lost its connection (%s); reconnecting",
+                              first_line(exc))
+            finally:
+                self.connected.clear()
             await asyncio.sleep(1.0)
 
     async def _listen(self) -> None:
@@ -59,4 +62,4 @@ async def _safely(refresh: Refresh) -> None:
     try:
         await refresh()
     except Exception as exc:  # a failed refresh is retried by the next event or timer
-        log.warning("refresh failed: %s", exc)
+        log_throttled(log, first_line(exc), "refresh failed: %s", first_line(exc))

@@ -22,6 +22,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ironworks.common.logs import log_throttled
+
 log = logging.getLogger("ironworks.singleton")
 
 Work = Callable[[AsyncConnection], Awaitable[None]]
@@ -49,12 +51,14 @@ class Singleton:
                     log.warning("singleton %s: lost its database session (%s); stopped", self.name,
                                 str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
                 else:
-                    log.info("singleton %s: no database session (%s)", self.name, type(exc).__name__)
+                    log_throttled(log, type(exc).__name__, "singleton %s: no database session (%s)",
+                                  self.name, type(exc).__name__, level=logging.INFO)
                 was_held, self.held = self.held, False
                 # Stand back for a while after losing the lock so another region takes over.
                 await asyncio.sleep(self.interval * (3 if was_held else 1))
 
     async def _session(self) -> None:
+        self.held = False  # a new session holds no lock, whatever the last one (if cancelled) did
         engine = self.engine_factory()
         try:
             async with engine.connect() as conn:

@@ -41,7 +41,11 @@ async def register_region(conn: AsyncConnection, hostname: str, system_id: str |
             node_type=NodeType.REGION_CONTROLLER, domain_id=DEFAULT_DOMAIN_ID, zone_id=DEFAULT_ZONE_ID,
             architecture="amd64/generic", status=NodeStatus.DEPLOYED, version=__version__,
         ).returning(t.node.c.id))
-    await set_service(conn, node_id, "regiond", "running", "")
+    # Not `running` yet: that is for its worker processes to say when they have registered
+    # (processes.register_process).  A new region is shown dead until then; a known one keeps
+    # its status (dead after a crash, off after a stop), so it goes to running exactly once.
+    if row is None:
+        await set_service(conn, node_id, "regiond", "dead", "No regiond processes are running.")
     return system_id
 
 
