@@ -13,7 +13,7 @@ PYTHON="${PYTHON:-python3}"
 packages=()
 
 # program:package pairs the tests need (looked up on PATH and in the sbin directories).
-TEST_PROGRAMS=(ip:iproute2 unshare:util-linux keepalived:keepalived)
+TEST_PROGRAMS=(ip:iproute2 unshare:util-linux keepalived:keepalived ssh-keygen:openssh-client)
 
 have_program() {
     command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ]

@@ -16,8 +16,7 @@ KEYGEN = shutil.which("ssh-keygen")
 
 
 def _key(tmp_path: Path, kind: str, bits: str | None = None) -> str:
-    if KEYGEN is None:
-        pytest.skip("ssh-keygen is not installed")
+    assert KEYGEN, "ssh-keygen is missing: make test installs it (openssh-client)"
     path = tmp_path / kind
     subprocess.run([KEYGEN, "-q", "-t", kind, *(["-b", bits] if bits else []), "-N", "", "-C", "me@host",
                     "-f", str(path)], check=True)

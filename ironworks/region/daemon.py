@@ -31,6 +31,7 @@ from ironworks.region.frontdoor import connections
 from ironworks.region.services.controllers import processes, regions
 
 log = logging.getLogger("maas-regiond")
+WORKER_HEALTHCHECK_S = 30
 
 
 def check_budget(target: Target, data_dir: Path, workers: int) -> None:
@@ -105,6 +106,10 @@ def serve(argv: list[str] | None = None) -> int:
                 workers=config.num_workers if config.num_workers > 1 else None,
                 log_level=args.log_level.lower(), access_log=False, proxy_headers=False,
                 timeout_graceful_shutdown=5,
+                # uvicorn kills a worker that does not answer its supervisor's ping in time; on
+                # a loaded host a starting worker can take longer than the 5 s default, and
+                # killing it only restarts the same slow start (seen: never registering).
+                timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
                 timeout_keep_alive=connections.IDLE_TIMEOUT_S,
                 # each answer in one write (frontdoor/wire.py), a bound on the time to send a
                 # request's head and on connections per worker (frontdoor/connections.py)
