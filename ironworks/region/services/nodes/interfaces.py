@@ -192,3 +192,17 @@ async def disconnect(conn: AsyncConnection, node: dict, iface: dict) -> None:
     rules.check_editable(node["node_type"], node["status"], "disconnect")
     await conn.execute(delete(t.ip_address).where(t.ip_address.c.interface_id == iface["id"]))
     await conn.execute(update(t.interface).where(t.interface.c.id == iface["id"]).values(vlan_id=None))
+
+
+async def set_default_gateway(conn: AsyncConnection, node: dict, iface: dict, link_id: int | None) -> None:
+    """Routes the node's IPv4 and/or IPv6 default traffic through the gateway of a link's subnet
+    (each family kept separately on the node)."""
+    rules.check_editable(node["node_type"], node["status"], "set default gateway")
+    links = [dict(r._mapping) for r in await conn.execute(
+        select(t.ip_address.c.id, t.subnet.c.gateway_ip).join(t.subnet, t.subnet.c.id == t.ip_address.c.subnet_id)
+        .where(t.ip_address.c.interface_id == iface["id"], t.ip_address.c.alloc_type != "discovered",
+               t.subnet.c.gateway_ip.is_not(None)).order_by(t.ip_address.c.id))]
+    chosen = rules.choose_default_gateways(iface["name"], links, link_id)
+    columns = {4: "gateway_link_ipv4_id", 6: "gateway_link_ipv6_id"}
+    await conn.execute(update(t.node).where(t.node.c.id == node["id"])
+                       .values({columns[family]: link for family, link in chosen.items()}))
