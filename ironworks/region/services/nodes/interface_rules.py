@@ -80,7 +80,8 @@ def check_link(mode: str, subnet: Row | None, ip_address: str | None, iface: Row
         raise InvalidInput.field("mode", f"Interface {iface['name']} already has links; unlink them first.")
     if mode in ("AUTO", "DHCP") and any(link["subnet_id"] == (subnet or {}).get("id") and
                                         link["alloc_type"] == mode.lower() for link in existing):
-        raise InvalidInput.field("subnet", f"Interface {iface['name']} already has a {mode} link to this subnet.")
+        raise InvalidInput.field("subnet", f"Interface {iface['name']} already has {'an' if mode == 'AUTO' else 'a'} {mode} "
+                                           "link to this subnet.")
 
 
 def ip_family(address: object) -> int:
