@@ -103,3 +103,15 @@ def test_only_administrators_and_editable_machines(api: APIClient, user_api: API
         assert response.status_code == 409 and "not Ready, Allocated, or Broken" in response.text
     finally:
         region.sql("UPDATE node SET status = 4 WHERE system_id = %s", (machine,))
+
+
+def test_link_subnet_can_make_the_new_link_the_default_gateway(api: APIClient, machine: str) -> None:
+    eth0 = iface_id(api, machine, "eth0")
+    new = link(api, machine, eth0, {"mode": "STATIC", "subnet": "10.73.0.0/24", "default_gateway": "true"})
+    assert gateways(api, machine)["ipv4"] == {"gateway_ip": "10.73.0.1", "link_id": new}
+    for fields, message in (({"mode": "DHCP", "default_gateway": "true"}, "Cannot use in mode 'DHCP'"),
+                            ({"mode": "STATIC", "subnet": "10.74.0.0/24", "default_gateway": "true"},
+                             "Subnet has no gateway_ip")):
+        response = api.post(url(machine, eth0), fields, op="link_subnet")
+        assert response.status_code == 400 and message in response.text, response.text
+    assert gateways(api, machine)["ipv4"] == {"gateway_ip": "10.73.0.1", "link_id": new}  # nothing kept

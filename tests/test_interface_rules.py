@@ -129,3 +129,13 @@ def test_the_effective_gateway_is_the_chosen_link_or_the_first_of_its_family() -
     assert rules.effective_gateway(6, None, links) == "fd00::1"
     assert rules.effective_gateway(6, None, links[:1]) is None
     assert rules.effective_gateway(4, None, []) is None
+
+
+def test_a_link_gives_a_default_gateway_only_when_auto_or_static_on_a_subnet_with_one() -> None:
+    with_gateway, without = {"id": 5, "gateway_ip": "10.0.0.1"}, {"id": 6, "gateway_ip": None}
+    rules.check_gateway_link("AUTO", with_gateway)
+    rules.check_gateway_link("STATIC", with_gateway)
+    assert refused(rules.check_gateway_link, "DHCP", with_gateway) == {
+        "default_gateway": ["Cannot use in mode 'DHCP': only AUTO and STATIC links give a default gateway."]}
+    assert refused(rules.check_gateway_link, "STATIC", without) == {
+        "default_gateway": ["Subnet has no gateway_ip; it cannot be the default gateway."]}

@@ -85,6 +85,8 @@ class LinkSubnet(Form):
     subnet: Clearable = Field(default=None, description="Subnet (id, CIDR or name); required for AUTO and STATIC.")
     ip_address: IPAddress | None = Field(default=None, description="STATIC only: the address; by default "
                                                                    "the subnet's first free one.")
+    default_gateway: Bool = Field(default=False, description="AUTO and STATIC only: make the subnet's gateway "
+                                                             "the node's default for its IP family.")
 
 
 LinkId = Annotated[int, Field(ge=0, le=2**31 - 1)]

@@ -84,6 +84,15 @@ def check_link(mode: str, subnet: Row | None, ip_address: str | None, iface: Row
                                            "link to this subnet.")
 
 
+def check_gateway_link(mode: str, subnet: Row | None) -> None:
+    """`link_subnet` with default_gateway: only an AUTO or STATIC link on a subnet with a gateway."""
+    if mode not in ("AUTO", "STATIC"):
+        raise InvalidInput.field("default_gateway", f"Cannot use in mode '{mode}': only AUTO and STATIC links "
+                                                    "give a default gateway.")
+    if subnet is None or not subnet["gateway_ip"]:
+        raise InvalidInput.field("default_gateway", "Subnet has no gateway_ip; it cannot be the default gateway.")
+
+
 def ip_family(address: object) -> int:
     """4 or 6 for an address (text or ipaddress object)."""
     return 6 if ":" in str(address) else 4

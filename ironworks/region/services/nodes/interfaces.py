@@ -171,13 +171,18 @@ async def link_subnet(conn: AsyncConnection, node: dict, iface: dict, fields: di
     subnet = await subnet_for_reference(conn, fields["subnet"]) if fields.get("subnet") is not None else None
     links = await _links(conn, iface["id"])
     rules.check_link(mode, subnet, fields.get("ip_address"), iface, links)
+    if fields.get("default_gateway"):
+        rules.check_gateway_link(mode, subnet)
     ip = await addresses.hold_address(conn, subnet, fields.get("ip_address")) if mode == "STATIC" else None
     # A LINK_UP placeholder gives way to a real link.
     await conn.execute(delete(t.ip_address).where(t.ip_address.c.interface_id == iface["id"],
                                                   t.ip_address.c.alloc_type == "link_up"))
     alloc_type = {"AUTO": "auto", "DHCP": "dhcp", "STATIC": "sticky", "LINK_UP": "link_up"}[mode]
-    await conn.execute(insert(t.ip_address).values(ip=ip, alloc_type=alloc_type, interface_id=iface["id"],
-                                                   subnet_id=subnet["id"] if subnet else None))
+    link_id = await conn.scalar(insert(t.ip_address).values(
+        ip=ip, alloc_type=alloc_type, interface_id=iface["id"], subnet_id=subnet["id"] if subnet else None)
+        .returning(t.ip_address.c.id))
+    if fields.get("default_gateway"):
+        await set_default_gateway(conn, node, iface, link_id)
 
 
 async def unlink_subnet(conn: AsyncConnection, node: dict, iface: dict, link_id: int) -> None:
