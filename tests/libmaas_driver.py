@@ -54,6 +54,14 @@ STEPS: list[tuple[str, tuple[str, ...]]] = [
     ("sshkeys.create", ("connect",)),
     ("sshkeys.list", ("sshkeys.create",)),
     ("sshkey.delete", ("sshkeys.create",)),
+    ("machine.interfaces", ("fabrics.create",)),
+    ("machine.interfaces.create_vlan", ("machine.interfaces", "vlans.create")),
+    ("interface.links.create", ("machine.interfaces.create_vlan", "subnets.create")),
+    ("link.set_as_default_gateway", ("interface.links.create",)),
+    ("link.delete", ("link.set_as_default_gateway",)),
+    ("interface.delete", ("link.delete",)),
+    ("ip_addresses.reserve", ("subnets.create",)),
+    ("ip_addresses.release", ("ip_addresses.reserve",)),
     ("machine.delete", ("machines.get",)),
     ("rack_controllers.list", ("connect",)),
     ("region_controllers.list", ("connect",)),
@@ -68,6 +76,9 @@ MACHINE_MAC = "52:54:00:1b:00:01"
 MAAS_NAME = "libmaas-checked"
 TAG_NAME = "libmaas-tag"
 # A well-formed Ed25519 public key (TEST key: the 32 key bytes are 0..31).
+GATEWAY = "192.0.2.1"
+STATIC_IP = "192.0.2.10"
+RESERVED_IP = "192.0.2.20"
 SSH_KEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f "
            "libmaas@test")
 
@@ -116,6 +127,11 @@ class Steps:
         self.machine: Any = None
         self.tag: Any = None
         self.sshkey: Any = None
+        # A Ready machine the test prepared (libmaas cannot commission one): its interfaces may change.
+        self.ready_system_id = os.environ.get("LIBMAAS_READY_MACHINE", "")
+        self.ready: Any = None
+        self.vlan_iface: Any = None
+        self.link: Any = None
         self.field_errors: list[str] = []
 
     # -- session --------------------------------------------------------------------------
@@ -263,6 +279,70 @@ class Steps:
         # libmaas 0.6.8's SSHKey object has no delete(); its SSHKey handler (from describe) does.
         type(self.sshkey)._handler.delete(id=self.sshkey.id)
         return {"remaining": [k.id for k in self.client.ssh_keys.list()]}
+
+    # -- interfaces and IP addresses ------------------------------------------------------
+    def _interfaces(self) -> list[dict[str, Any]]:
+        machine = self.client.machines.get(self.ready_system_id)
+        return [{"name": i.name, "type": i.type.value, "vlan_id": i.vlan.id if i.vlan else None,
+                 "links": [{"mode": lk.mode.value, "ip_address": lk.ip_address} for lk in i.links]}
+                for i in machine.interfaces]
+
+    def machine_interfaces(self) -> Any:
+        self.ready = self.client.machines.get(self.ready_system_id)
+        eth0 = self.ready.interfaces.get_by_name("eth0")
+        eth0.vlan = self.fabric.vlans.get_default()  # the fabric's untagged VLAN
+        eth0.save()
+        return {"interfaces": self._interfaces(), "eth0": fields(eth0, ["id", "name", "mac_address", "enabled",
+                                                                        "effective_mtu"], self.field_errors)}
+
+    def machine_interfaces_create_vlan(self) -> Any:
+        from maas.client.enum import InterfaceType
+
+        eth0 = self.ready.interfaces.get_by_name("eth0")
+        self.vlan_iface = self.ready.interfaces.create(InterfaceType.VLAN, parent=eth0, vlan=self.vlan)
+        out = fields(self.vlan_iface, ["id", "name", "mac_address"], self.field_errors)
+        out.update(type=self.vlan_iface.type.value, parents=[p.name for p in self.vlan_iface.parents],
+                   vlan_id=self.vlan_iface.vlan.id)
+        return out
+
+    def interface_links_create(self) -> Any:
+        from maas.client.enum import LinkMode
+
+        self.subnet.gateway_ip = GATEWAY
+        self.subnet.save()
+        created = self.vlan_iface.links.create(LinkMode.STATIC, subnet=self.subnet, ip_address=STATIC_IP)
+        # libmaas 0.6.8 leaves the created link without its interface (set_as_default_gateway and
+        # delete need it); the interface's own link set carries it.
+        self.link = next(lk for lk in self.vlan_iface.links if lk.id == created.id)
+        return {"mode": created.mode.value, "ip_address": created.ip_address, "subnet_id": created.subnet.id,
+                "interfaces": self._interfaces()}
+
+    def link_set_as_default_gateway(self) -> Any:
+        self.link.set_as_default_gateway()
+        machine = self.client.machines.get(self.ready_system_id)
+        return {"link_id": self.link.id, "default_gateways": machine._data["default_gateways"]}
+
+    def link_delete(self) -> Any:
+        self.link.delete()
+        machine = self.client.machines.get(self.ready_system_id)
+        return {"links": [lk.id for lk in self.vlan_iface.links], "interfaces": self._interfaces(),
+                "default_gateways": machine._data["default_gateways"]}
+
+    def interface_delete(self) -> Any:
+        self.vlan_iface.delete()
+        return {"interfaces": [i["name"] for i in self._interfaces()]}
+
+    # libmaas 0.6.8 has no IP-address objects: its bones handler (from describe) is what it offers.
+    def ip_addresses_reserve(self) -> Any:
+        handler = self.client._origin.session.IPAddresses
+        reserved = handler.reserve(ip=RESERVED_IP, hostname="libmaas-printer")
+        return {"reserved": {k: reserved[k] for k in ("ip", "hostname", "alloc_type_name")},
+                "listed": [a["ip"] for a in handler.read()]}
+
+    def ip_addresses_release(self) -> Any:
+        handler = self.client._origin.session.IPAddresses
+        handler.release(ip=RESERVED_IP)
+        return {"listed": [a["ip"] for a in handler.read()]}
 
     # -- controllers ----------------------------------------------------------------------
     def rack_controllers_list(self) -> Any:

@@ -28,6 +28,19 @@ EXPECTED_VERSION = "0.6.8"
 TIMEOUT_S = 300
 
 
+READY_MAC = "52:54:00:1b:00:02"
+
+
+def _ready_machine(region: Region) -> str:
+    """A Ready machine whose interfaces libmaas may edit (nothing commissions one yet)."""
+    created = region.client().post("machines/", {"architecture": "amd64/generic", "power_type": "manual",
+                                                 "mac_addresses": READY_MAC, "hostname": "libmaas-ready"})
+    assert created.status_code == 200, created.text
+    system_id = created.json()["system_id"]
+    region.sql("UPDATE node SET status = 4 WHERE system_id = %s", (system_id,))
+    return system_id
+
+
 @pytest.fixture(scope="module")
 def libmaas(region: Region) -> dict[str, Any]:
     """The driver's document, or {"problem": why there is none}."""
@@ -37,7 +50,7 @@ def libmaas(region: Region) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items()
            if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONWARNINGS")}
     env.update(LIBMAAS_URL=region.url, LIBMAAS_APIKEY=region.apikey,
-               LIBMAAS_USERNAME="admin", LIBMAAS_PASSWORD="secret")
+               LIBMAAS_USERNAME="admin", LIBMAAS_PASSWORD="secret", LIBMAAS_READY_MACHINE=_ready_machine(region))
     try:
         proc = subprocess.run([str(LIBMAAS_PYTHON), str(DRIVER)], env=env, capture_output=True,
                               text=True, timeout=TIMEOUT_S, cwd="/")
@@ -216,6 +229,49 @@ def _sshkey_deleted(value: Any, doc: dict[str, Any], region: Region) -> None:
     assert _value(doc, "sshkeys.create")["id"] not in value["remaining"]
 
 
+def _interfaces_read(value: Any, doc: dict[str, Any], region: Region) -> None:
+    assert [i["name"] for i in value["interfaces"]] == ["eth0"]
+    assert value["eth0"]["mac_address"] == READY_MAC
+    untagged = _value(doc, "fabric.vlans")["vlans"]
+    assert value["interfaces"][0]["vlan_id"] == _by(untagged, "vid", 0)["id"]
+
+
+def _vlan_iface_created(value: Any, doc: dict[str, Any], region: Region) -> None:
+    assert (value["name"], value["type"], value["parents"]) == (f"eth0.{driver.VLAN_VID}", "vlan", ["eth0"])
+    assert value["vlan_id"] == _value(doc, "vlans.create")["id"] and value["mac_address"] == READY_MAC
+
+
+def _link_created(value: Any, doc: dict[str, Any], region: Region) -> None:
+    assert (value["mode"], value["ip_address"]) == ("static", driver.STATIC_IP)
+    assert value["subnet_id"] == _value(doc, "subnets.create")["id"]
+    vlan_iface = _by(value["interfaces"], "name", f"eth0.{driver.VLAN_VID}")
+    assert vlan_iface["links"] == [{"mode": "static", "ip_address": driver.STATIC_IP}]
+
+
+def _gateway_set(value: Any, doc: dict[str, Any], region: Region) -> None:
+    assert value["default_gateways"]["ipv4"] == {"gateway_ip": driver.GATEWAY, "link_id": value["link_id"]}
+
+
+def _link_deleted(value: Any, doc: dict[str, Any], region: Region) -> None:
+    assert value["links"] == []
+    assert _by(value["interfaces"], "name", f"eth0.{driver.VLAN_VID}")["links"] == []
+    assert value["default_gateways"]["ipv4"] == {"gateway_ip": None, "link_id": None}
+
+
+def _iface_deleted(value: Any, doc: dict[str, Any], region: Region) -> None:
+    assert value["interfaces"] == ["eth0"]
+
+
+def _ip_reserved(value: Any, doc: dict[str, Any], region: Region) -> None:
+    assert value["reserved"] == {"ip": driver.RESERVED_IP, "hostname": "libmaas-printer",
+                                 "alloc_type_name": "User reserved"}
+    assert value["listed"] == [driver.RESERVED_IP]
+
+
+def _ip_released(value: Any, doc: dict[str, Any], region: Region) -> None:
+    assert value["listed"] == []
+
+
 CHECKS: dict[str, Check | None] = {
     "connect": None,
     "login": _login,
@@ -245,6 +301,14 @@ CHECKS: dict[str, Check | None] = {
     "sshkeys.create": _sshkey_created,
     "sshkeys.list": _sshkeys_list,
     "sshkey.delete": _sshkey_deleted,
+    "machine.interfaces": _interfaces_read,
+    "machine.interfaces.create_vlan": _vlan_iface_created,
+    "interface.links.create": _link_created,
+    "link.set_as_default_gateway": _gateway_set,
+    "link.delete": _link_deleted,
+    "interface.delete": _iface_deleted,
+    "ip_addresses.reserve": _ip_reserved,
+    "ip_addresses.release": _ip_released,
     "machine.delete": _machine_deleted,
     "rack_controllers.list": _racks,
     "region_controllers.list": _regions,

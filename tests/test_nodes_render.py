@@ -21,7 +21,8 @@ def node(node_id: int, **overrides: object) -> tuple:
                   node_type=0, domain_id=0, zone_id=1, pool_id=0, architecture="amd64/generic",
                   status=4, status_message="", power_type="manual", power_state="off", cpu_count=2,
                   cpu_speed=0, memory=1024, osystem="", distro_series="", hwe_kernel=None,
-                  min_hwe_kernel=None, locked=False, netboot=True, version="", owner=None)
+                  min_hwe_kernel=None, locked=False, netboot=True, version="", owner=None,
+                  gateway_link_ipv4_id=None, gateway_link_ipv6_id=None)
     values.update(overrides)
     return tuple(values[f] for f in NODE_FIELDS)
 

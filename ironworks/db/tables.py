@@ -154,6 +154,13 @@ node = Table(
     Column("locked", Boolean, nullable=False, server_default=text("false")),
     Column("netboot", Boolean, nullable=False, server_default=text("true")),
     Column("version", String(255), nullable=False, server_default=""),
+    # The links (`ip_address` rows) whose subnets' gateways the node routes through by default,
+    # one per family (`set_default_gateway`); unlinking clears the choice.  use_alter: ip_address
+    # is declared after node and refers to it through interface.
+    Column("gateway_link_ipv4_id", Integer, ForeignKey("ip_address.id", ondelete="SET NULL", use_alter=True),
+           index=True),
+    Column("gateway_link_ipv6_id", Integer, ForeignKey("ip_address.id", ondelete="SET NULL", use_alter=True),
+           index=True),
     _created(),
     _updated(),
     CheckConstraint("node_type BETWEEN 0 AND 4", name="node_type_range"),

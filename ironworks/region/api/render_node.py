@@ -19,6 +19,7 @@ import orjson
 from ironworks.common.nodetypes import NODE_TYPE_NAMES, STATUS_NAMES
 from ironworks.region.api import render
 from ironworks.region.api.operations import API_PREFIX
+from ironworks.region.services.nodes.interface_rules import effective_gateway
 from ironworks.region.services.nodes.query import NODE_FIELDS, NodeData
 
 POWER_STATES = frozenset({"on", "off", "unknown", "error"})
@@ -95,10 +96,12 @@ def _params(text: Any) -> dict:
     return orjson.loads(text) if isinstance(text, (str, bytes)) else dict(text)
 
 
-def _interfaces(shared: _Shared, node_id: int, system_id: str, ips: list[str]) -> list[dict]:
-    """Interface objects of one node; appends the node's addresses to `ips`."""
+def _interfaces(shared: _Shared, node_id: int, system_id: str, ips: list[str],
+                gateways: list[tuple[int, Any]]) -> list[dict]:
+    """Interface objects of one node; appends the node's addresses to `ips` and its links on a
+    subnet with a gateway to `gateways` (link id, gateway)."""
     result = []
-    addresses, vlans = shared.data.addresses, shared.data.vlans
+    addresses, vlans, subnets = shared.data.addresses, shared.data.vlans, shared.data.subnets
     for row in shared.data.interfaces.get(node_id, ()):
         iface_id, _, name, kind, mac, enabled, vlan_id, params_text, parents, children = row[:10]
         links = []
@@ -111,6 +114,9 @@ def _interfaces(shared: _Shared, node_id: int, system_id: str, ips: list[str]) -
                 continue
             links.append({"id": addr_id, "mode": LINK_MODES.get(alloc_type, alloc_type),
                           "subnet": shared.subnet(subnet_id), "ip_address": ip})
+            subnet_row = subnets.get(subnet_id) if subnet_id is not None else None
+            if subnet_row is not None and subnet_row["gateway_ip"]:
+                gateways.append((addr_id, subnet_row["gateway_ip"]))
             if ip:
                 ips.append(ip)
         if discovered:
@@ -150,9 +156,10 @@ def _node(shared: _Shared, node: Any, collection: str) -> dict:
     (node_id, system_id, hostname, description, node_type, domain_id, zone_id, pool_id,
      architecture, status, status_message, power_type, power_state, cpu_count, cpu_speed, memory,
      osystem, distro_series, hwe_kernel, min_hwe_kernel, locked, netboot, version,
-     owner) = node[:NODE_WIDTH]
+     owner, gateway_link_ipv4, gateway_link_ipv6) = node[:NODE_WIDTH]
     ips: list[str] = []
-    interfaces = _interfaces(shared, node_id, system_id, ips)
+    gateways: list[tuple[int, Any]] = []
+    interfaces = _interfaces(shared, node_id, system_id, ips, gateways)
     domain_row = shared.data.domains.get(domain_id)
     result = {
         "system_id": system_id, "hostname": hostname,
@@ -172,10 +179,21 @@ def _node(shared: _Shared, node: Any, collection: str) -> dict:
         "tag_names": shared.data.tags.get(node_id, ()),
         **_CONSTANT,
     }
+    if gateways or gateway_link_ipv4 is not None or gateway_link_ipv6 is not None:
+        result["default_gateways"] = _default_gateways(gateways, gateway_link_ipv4, gateway_link_ipv6)
     if shared.data.services is not None:
         result["service_set"] = [{"name": name, "status": status_, "status_info": info}
                                  for _, name, status_, info in shared.data.services.get(node_id, ())]
     return result
+
+
+def _default_gateways(gateways: list[tuple[int, Any]], link_ipv4: int | None, link_ipv6: int | None) -> dict:
+    """MAAS's `default_gateways`: per family the gateway the node will use and the link an
+    administrator chose (`set_default_gateway`; null when MAAS picks)."""
+    def one(family: int, chosen: int | None) -> dict:
+        gateway = effective_gateway(family, chosen, gateways)
+        return {"gateway_ip": str(gateway) if gateway is not None else None, "link_id": chosen}
+    return {"ipv4": one(4, link_ipv4), "ipv6": one(6, link_ipv6)}
 
 
 @contextlib.contextmanager

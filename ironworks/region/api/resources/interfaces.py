@@ -85,10 +85,21 @@ class LinkSubnet(Form):
     subnet: Clearable = Field(default=None, description="Subnet (id, CIDR or name); required for AUTO and STATIC.")
     ip_address: IPAddress | None = Field(default=None, description="STATIC only: the address; by default "
                                                                    "the subnet's first free one.")
+    default_gateway: Bool = Field(default=False, description="AUTO and STATIC only: make the subnet's gateway "
+                                                             "the node's default for its IP family.")
+
+
+LinkId = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
 class UnlinkSubnet(Form):
-    id: Annotated[int, Field(ge=0, le=2**31 - 1)] = Field(description="Id of the link to remove.")
+    id: LinkId = Field(description="Id of the link to remove.")
+
+
+class SetDefaultGateway(Form):
+    link_id: LinkId | None = Field(default=None, description="Id of the link whose subnet's gateway to use; "
+                                                            "required when the interface has more than one "
+                                                            "gateway of the same IP family.")
 
 
 @interfaces.lookup
@@ -186,6 +197,19 @@ async def unlink_subnet(call: Call, form: UnlinkSubnet) -> dict:
     """Remove a link (and its address) from the interface."""
     node, iface = await find_interface(call)
     await svc.unlink_subnet(call.conn, node, iface, form.id)
+    return await _one(call, node, iface["id"])
+
+
+@interface.action("set_default_gateway", form=SetDefaultGateway, admin=True)
+async def set_default_gateway(call: Call, form: SetDefaultGateway) -> dict:
+    """Make the node use this interface's gateway by default.
+
+    The gateway is that of a subnet the interface is linked to; IPv4 and IPv6 are chosen
+    separately.  Answers 400 when the interface has no link on a subnet with a gateway, or
+    when link_id does not name one (link_id is needed when there are several of one family).
+    """
+    node, iface = await find_interface(call)
+    await svc.set_default_gateway(call.conn, node, iface, form.link_id)
     return await _one(call, node, iface["id"])
 
 

@@ -80,4 +80,58 @@ def check_link(mode: str, subnet: Row | None, ip_address: str | None, iface: Row
         raise InvalidInput.field("mode", f"Interface {iface['name']} already has links; unlink them first.")
     if mode in ("AUTO", "DHCP") and any(link["subnet_id"] == (subnet or {}).get("id") and
                                         link["alloc_type"] == mode.lower() for link in existing):
-        raise InvalidInput.field("subnet", f"Interface {iface['name']} already has a {mode} link to this subnet.")
+        raise InvalidInput.field("subnet", f"Interface {iface['name']} already has {'an' if mode == 'AUTO' else 'a'} {mode} "
+                                           "link to this subnet.")
+
+
+def check_gateway_link(mode: str, subnet: Row | None) -> None:
+    """`link_subnet` with default_gateway: only an AUTO or STATIC link on a subnet with a gateway."""
+    if mode not in ("AUTO", "STATIC"):
+        raise InvalidInput.field("default_gateway", f"Cannot use in mode '{mode}': only AUTO and STATIC links "
+                                                    "give a default gateway.")
+    if subnet is None or not subnet["gateway_ip"]:
+        raise InvalidInput.field("default_gateway", "Subnet has no gateway_ip; it cannot be the default gateway.")
+
+
+def ip_family(address: object) -> int:
+    """4 or 6 for an address (text or ipaddress object)."""
+    return 6 if ":" in str(address) else 4
+
+
+def choose_default_gateways(iface_name: str, links: Sequence[Row], link_id: int | None) -> dict[int, int]:
+    """`set_default_gateway`: address family -> the link whose subnet's gateway the node will use.
+    `links` are the interface's links on a subnet with a gateway (each with `id` and
+    `gateway_ip`).  Without `link_id`, one link per family may carry a gateway; with it, only
+    that link's family changes."""
+    if not links:
+        raise InvalidInput.whole(f"Interface {iface_name} has no usable gateways: link it to a subnet "
+                                 "that has a gateway_ip first.")
+    if link_id is not None:
+        for link in links:
+            if link["id"] == link_id:
+                return {ip_family(link["gateway_ip"]): link_id}
+        raise InvalidInput.field("link_id", f"Link {link_id} is not a link of interface {iface_name} on a "
+                                            "subnet with a gateway.")
+    chosen: dict[int, int] = {}
+    for link in links:
+        family = ip_family(link["gateway_ip"])
+        if family in chosen:
+            raise InvalidInput.field("link_id", f"Interface {iface_name} has more than one IPv{family} gateway; "
+                                                "give the link_id of the one to use.")
+        chosen[family] = link["id"]
+    return chosen
+
+
+def effective_gateway(family: int, chosen_link: int | None, links: Iterable[tuple[int, object]]) -> object | None:
+    """The gateway a node routes `family` through: the chosen link's subnet gateway while that
+    link exists, else the first link (boot interface first) on a subnet with a gateway of that
+    family.  `links` are (link id, gateway) pairs in interface order."""
+    fallback = None
+    for link, gateway in links:
+        if ip_family(gateway) != family:
+            continue
+        if link == chosen_link:
+            return gateway
+        if fallback is None:
+            fallback = gateway
+    return fallback

@@ -171,13 +171,18 @@ async def link_subnet(conn: AsyncConnection, node: dict, iface: dict, fields: di
     subnet = await subnet_for_reference(conn, fields["subnet"]) if fields.get("subnet") is not None else None
     links = await _links(conn, iface["id"])
     rules.check_link(mode, subnet, fields.get("ip_address"), iface, links)
+    if fields.get("default_gateway"):
+        rules.check_gateway_link(mode, subnet)
     ip = await addresses.hold_address(conn, subnet, fields.get("ip_address")) if mode == "STATIC" else None
     # A LINK_UP placeholder gives way to a real link.
     await conn.execute(delete(t.ip_address).where(t.ip_address.c.interface_id == iface["id"],
                                                   t.ip_address.c.alloc_type == "link_up"))
     alloc_type = {"AUTO": "auto", "DHCP": "dhcp", "STATIC": "sticky", "LINK_UP": "link_up"}[mode]
-    await conn.execute(insert(t.ip_address).values(ip=ip, alloc_type=alloc_type, interface_id=iface["id"],
-                                                   subnet_id=subnet["id"] if subnet else None))
+    link_id = await conn.scalar(insert(t.ip_address).values(
+        ip=ip, alloc_type=alloc_type, interface_id=iface["id"], subnet_id=subnet["id"] if subnet else None)
+        .returning(t.ip_address.c.id))
+    if fields.get("default_gateway"):
+        await set_default_gateway(conn, node, iface, link_id)
 
 
 async def unlink_subnet(conn: AsyncConnection, node: dict, iface: dict, link_id: int) -> None:
@@ -192,3 +197,17 @@ async def disconnect(conn: AsyncConnection, node: dict, iface: dict) -> None:
     rules.check_editable(node["node_type"], node["status"], "disconnect")
     await conn.execute(delete(t.ip_address).where(t.ip_address.c.interface_id == iface["id"]))
     await conn.execute(update(t.interface).where(t.interface.c.id == iface["id"]).values(vlan_id=None))
+
+
+async def set_default_gateway(conn: AsyncConnection, node: dict, iface: dict, link_id: int | None) -> None:
+    """Routes the node's IPv4 and/or IPv6 default traffic through the gateway of a link's subnet
+    (each family kept separately on the node)."""
+    rules.check_editable(node["node_type"], node["status"], "set default gateway")
+    links = [dict(r._mapping) for r in await conn.execute(
+        select(t.ip_address.c.id, t.subnet.c.gateway_ip).join(t.subnet, t.subnet.c.id == t.ip_address.c.subnet_id)
+        .where(t.ip_address.c.interface_id == iface["id"], t.ip_address.c.alloc_type != "discovered",
+               t.subnet.c.gateway_ip.is_not(None)).order_by(t.ip_address.c.id))]
+    chosen = rules.choose_default_gateways(iface["name"], links, link_id)
+    columns = {4: "gateway_link_ipv4_id", 6: "gateway_link_ipv6_id"}
+    await conn.execute(update(t.node).where(t.node.c.id == node["id"])
+                       .values({columns[family]: link for family, link in chosen.items()}))

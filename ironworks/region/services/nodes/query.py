@@ -38,7 +38,8 @@ NODE_COLUMNS = (
     t.node.c.status_message, t.node.c.power_type, t.node.c.power_state, t.node.c.cpu_count,
     t.node.c.cpu_speed, t.node.c.memory, t.node.c.osystem, t.node.c.distro_series,
     t.node.c.hwe_kernel, t.node.c.min_hwe_kernel, t.node.c.locked, t.node.c.netboot,
-    t.node.c.version, t.user.c.username.label("owner"),
+    t.node.c.version, t.user.c.username.label("owner"), t.node.c.gateway_link_ipv4_id,
+    t.node.c.gateway_link_ipv6_id,
 )
 
 NODE_FIELDS = tuple(c.name for c in NODE_COLUMNS)
