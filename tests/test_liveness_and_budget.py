@@ -79,3 +79,12 @@ def test_throttle_logs_a_cause_once_per_interval_with_the_count() -> None:
     assert throttle.due("timeout") == 0  # another cause has its own line
     now[0] = 10.0
     assert throttle.due("refused") == 5
+
+
+def test_the_version_warning_names_each_controller_only_when_versions_differ() -> None:
+    from ironworks.region.services.controllers.versions import mismatch_message
+
+    assert mismatch_message({"r1": "0.1.0", "r2": "0.1.0"}) is None
+    assert mismatch_message({}) is None
+    assert mismatch_message({"rack-b": "0.2.0", "r1": "0.1.0"}) == (
+        "Controllers have different versions: r1 0.1.0, rack-b 0.2.0. Upgrade them to the same version.")

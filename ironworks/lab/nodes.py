@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from typing import Any, Protocol, Sequence
 
+from ironworks import __version__
 from ironworks.common.nodetypes import NodeStatus, NodeType
 
 
@@ -28,8 +29,8 @@ def add_node(db: Database, hostname: str, node_type: int = NodeType.RACK_CONTROL
     system_id = system_id or "t" + secrets.token_hex(3)
     ((node_id,),) = db.sql(
         "INSERT INTO node (system_id, hostname, node_type, domain_id, zone_id, architecture, status, version) "
-        "VALUES (%s, %s, %s, 0, 1, 'amd64/generic', %s, '0.1.0') RETURNING id",
-        (system_id, hostname, int(node_type), int(status)))
+        "VALUES (%s, %s, %s, 0, 1, 'amd64/generic', %s, %s) RETURNING id",
+        (system_id, hostname, int(node_type), int(status), __version__))
     for i, vlan_id in enumerate(vlans):
         db.sql("INSERT INTO interface (node_id, name, type, mac_address, vlan_id) VALUES (%s, %s, 'physical', %s, %s)",
             (node_id, f"eth{i}", random_mac(), vlan_id))
@@ -44,7 +45,7 @@ WITH nodes AS (
                       status, power_type, cpu_count, memory, version)
     SELECT %(prefix)s::text || g, %(prefix)s::text || '-' || g, %(node_type)s::int, 0, 1,
            CASE WHEN %(node_type)s::int = 0 THEN 0 END, 'amd64/generic',
-           CASE WHEN %(node_type)s::int = 0 THEN 4 ELSE 6 END, 'manual', 4, 8192, '0.1.0'
+           CASE WHEN %(node_type)s::int = 0 THEN 4 ELSE 6 END, 'manual', 4, 8192, %(version)s
     FROM generate_series(%(first)s::int, %(last)s::int) g
     RETURNING id
 ), ifaces AS (
@@ -72,5 +73,6 @@ def insert_nodes(db: Database, first: int, count: int, *, node_type: int = 0, pr
     db.sql("INSERT INTO subnet (name, cidr, vlan_id) VALUES ('bulk-a', '10.64.0.0/14', 5001), "
         "('bulk-b', '10.68.0.0/14', 5001) ON CONFLICT DO NOTHING", None)
     params: dict[str, Any] = {"prefix": prefix, "node_type": node_type, "first": first,
-                              "last": first + count - 1, "services": list(services)}
+                              "last": first + count - 1, "services": list(services),
+                              "version": __version__}
     db.sql(_BULK_NODES, params)

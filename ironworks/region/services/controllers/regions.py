@@ -10,6 +10,7 @@ from ironworks import __version__
 from ironworks.common.ids import new_system_id
 from ironworks.common.nodetypes import CONTROLLER_TYPES, NodeStatus, NodeType, as_region
 from ironworks.db import tables as t
+from ironworks.region.services.controllers.versions import refresh_version_warning
 
 DEFAULT_DOMAIN_ID = 0
 DEFAULT_ZONE_ID = 1
@@ -46,6 +47,7 @@ async def register_region(conn: AsyncConnection, hostname: str, system_id: str |
     # its status (dead after a crash, off after a stop), so it goes to running exactly once.
     if row is None:
         await set_service(conn, node_id, "regiond", "dead", "No regiond processes are running.")
+    await refresh_version_warning(conn)
     return system_id
 
 
