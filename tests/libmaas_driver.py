@@ -62,6 +62,10 @@ STEPS: list[tuple[str, tuple[str, ...]]] = [
     ("interface.delete", ("link.delete",)),
     ("ip_addresses.reserve", ("subnets.create",)),
     ("ip_addresses.release", ("ip_addresses.reserve",)),
+    ("devices.create", ("connect",)),
+    ("devices.list", ("devices.create",)),
+    ("devices.get", ("devices.create",)),
+    ("device.delete", ("devices.create",)),
     ("machine.delete", ("machines.get",)),
     ("rack_controllers.list", ("connect",)),
     ("region_controllers.list", ("connect",)),
@@ -75,6 +79,8 @@ RANGE = ("192.0.2.100", "192.0.2.150")
 MACHINE_MAC = "52:54:00:1b:00:01"
 MAAS_NAME = "libmaas-checked"
 TAG_NAME = "libmaas-tag"
+DEVICE_MAC = "52:54:00:1b:00:02"
+DEVICE_HOSTNAME = "libmaas-device"
 # A well-formed Ed25519 public key (TEST key: the 32 key bytes are 0..31).
 GATEWAY = "192.0.2.1"
 STATIC_IP = "192.0.2.10"
@@ -114,6 +120,7 @@ MACHINE_FIELDS = NODE_FIELDS + [
     "netboot", "owner_data", "hwe_kernel", "min_hwe_kernel", "owner",
 ]
 CONTROLLER_FIELDS = NODE_FIELDS + ["architecture", "cpus", "memory", "osystem", "distro_series"]
+DEVICE_FIELDS = ["system_id", "hostname", "fqdn", "node_type", "ip_addresses"]
 VLAN_FIELDS = ["id", "vid", "name", "mtu", "dhcp_on", "external_dhcp"]
 
 
@@ -343,6 +350,24 @@ class Steps:
         handler = self.client._origin.session.IPAddresses
         handler.release(ip=RESERVED_IP)
         return {"listed": [a["ip"] for a in handler.read()]}
+
+    # -- devices ----------------------------------------------------------------------------
+    def devices_create(self) -> Any:
+        self.device = self.client.devices.create([DEVICE_MAC], hostname=DEVICE_HOSTNAME, domain="maas")
+        out = fields(self.device, DEVICE_FIELDS, self.field_errors)
+        out["macs"] = [i.mac_address for i in self.device.interfaces]
+        return out
+
+    def devices_list(self) -> Any:
+        return [fields(d, DEVICE_FIELDS, self.field_errors) for d in self.client.devices.list()]
+
+    def devices_get(self) -> Any:
+        return fields(self.client.devices.get(self.device.system_id), DEVICE_FIELDS, self.field_errors)
+
+    def device_delete(self) -> Any:
+        system_id = self.device.system_id
+        self.device.delete()
+        return {"deleted": system_id, "remaining": [d.system_id for d in self.client.devices.list()]}
 
     # -- controllers ----------------------------------------------------------------------
     def rack_controllers_list(self) -> Any:

@@ -76,13 +76,14 @@ def test_hostile_values_for_every_declared_parameter_get_a_plain_4xx(api: APICli
     repo = api.post("package-repositories/", {"name": "sweep", "url": "http://ppa.example.com/ubuntu"}).json()["id"]
     key = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPWQNJC4ON4GjlJjbQbX3pSZ0fFdMkUeJ0QfNpsYGsSh sweep")
     sshkey = api.post("account/prefs/sshkeys/", {"key": key}).json()["id"]
+    device = api.post("devices/", {"mac_addresses": "52:54:00:77:00:03", "parent": machine}).json()["system_id"]
     object_of: dict[str, str | dict[str, str]] = {
         "domains": "0", "fabrics": "0", "vlans": "5001", "resourcepool": "0", "zones": "default",
         "spaces": str(space), "ipranges": str(iprange), "machines": machine, "users": "admin",
         "rackcontrollers": region_id, "regioncontrollers": region_id,
         "nodes": {"{system_id}": region_id, "{id}": str(iface)}, "tags": "sweep",
         "notifications": str(notification), "static-routes": str(route),
-        "package-repositories": str(repo), "account": str(sshkey), "discovery": "sweep"}
+        "package-repositories": str(repo), "account": str(sshkey), "discovery": "sweep", "devices": device}
     placeholders = {"{network}": "10.77.0.0", "{prefixlen}": "24", "{id}": "sweep"}  # subnets by name
 
     swept: Counter[tuple[str, str, str | None]] = Counter()
@@ -102,7 +103,8 @@ def test_hostile_values_for_every_declared_parameter_get_a_plain_4xx(api: APICli
     # The sweep really reached the operations: every resource family, and validation refused most.
     assert len(swept) >= 40, sorted(swept)
     assert {"machines/", f"machines/{machine}/", "subnets/", "ipranges/", "fabrics/0/vlans/", "ipaddresses/",
-            f"nodes/{region_id}/interfaces/", f"nodes/{region_id}/interfaces/{iface}/"} <= {
+            f"nodes/{region_id}/interfaces/", f"nodes/{region_id}/interfaces/{iface}/", "nodes/",
+            f"nodes/{region_id}/", "devices/", f"devices/{device}/"} <= {
         p for _, p, _ in swept}
     assert statuses[400] > statuses[200] > 0, statuses
 
@@ -114,7 +116,7 @@ def test_an_unknown_object_is_404_whatever_values_are_sent(api: APIClient) -> No
                "users": "nosuch", "rackcontrollers": "xyz123", "regioncontrollers": "xyz123",
                "nodes": {"{system_id}": "xyz123", "{id}": "9999"},
                "tags": "nosuch", "notifications": "9999", "static-routes": "9999",
-               "package-repositories": "9999", "account": "9999", "discovery": "nosuch"}
+               "package-repositories": "9999", "account": "9999", "discovery": "nosuch", "devices": "xyz123"}
     placeholders = {"{network}": "10.250.0.0", "{prefixlen}": "24", "{id}": "9999"}
     answers: dict[tuple[str, str, str | None], set[int]] = {}
     for method, path, op, params, names_an_object in declared_operations(api, unknown, placeholders):

@@ -149,6 +149,17 @@ def _package_repository(api: APIClient, region: Region) -> tuple[str, list[str] 
     return f"package-repositories/{repo}/", ["package-repository", "delete", str(repo)]
 
 
+def _node(api: APIClient, region: Region) -> tuple[str, list[str] | None]:
+    node = _ok(api.post("machines/", {"architecture": "amd64/generic", "power_type": "manual",
+                                      "mac_addresses": _mac()}))["system_id"]
+    return f"nodes/{node}/", ["node", "delete", node]
+
+
+def _device(api: APIClient, region: Region) -> tuple[str, list[str] | None]:
+    device = _ok(api.post("devices/", {"mac_addresses": _mac()}))["system_id"]
+    return f"devices/{device}/", ["device", "delete", device]
+
+
 # handler path (as describe/ lists it) -> makes one object to delete: (API path, CLI words)
 RECIPES: dict[str, Callable[[APIClient, Region], tuple[str, list[str] | None]]] = {
     "zones/{name}/": _zone, "resourcepool/{id}/": _pool, "domains/{id}/": _domain,
@@ -159,6 +170,7 @@ RECIPES: dict[str, Callable[[APIClient, Region], tuple[str, list[str] | None]]] 
     "nodes/{system_id}/interfaces/{id}/": _interface,
     "tags/{name}/": _tag, "account/prefs/sshkeys/{id}/": _sshkey, "notifications/{id}/": _notification,
     "static-routes/{id}/": _static_route, "package-repositories/{id}/": _package_repository,
+    "nodes/{system_id}/": _node, "devices/{system_id}/": _device,
 }
 
 

@@ -272,6 +272,26 @@ def _ip_released(value: Any, doc: dict[str, Any], region: Region) -> None:
     assert value["listed"] == []
 
 
+def _device_created(value: Any, doc: dict[str, Any], region: Region) -> None:
+    assert (value["hostname"], value["fqdn"], value["node_type"]) == (
+        driver.DEVICE_HOSTNAME, f"{driver.DEVICE_HOSTNAME}.maas", 1)
+    assert value["macs"] == [driver.DEVICE_MAC]
+
+
+def _devices_list(value: Any, doc: dict[str, Any], region: Region) -> None:
+    assert _by(value, "system_id", _value(doc, "devices.create")["system_id"])["hostname"] == driver.DEVICE_HOSTNAME
+
+
+def _device_get(value: Any, doc: dict[str, Any], region: Region) -> None:
+    created = dict(_value(doc, "devices.create"))
+    created.pop("macs")
+    assert value == created
+
+
+def _device_deleted(value: Any, doc: dict[str, Any], region: Region) -> None:
+    assert value["deleted"] not in value["remaining"]
+
+
 CHECKS: dict[str, Check | None] = {
     "connect": None,
     "login": _login,
@@ -309,6 +329,10 @@ CHECKS: dict[str, Check | None] = {
     "interface.delete": _iface_deleted,
     "ip_addresses.reserve": _ip_reserved,
     "ip_addresses.release": _ip_released,
+    "devices.create": _device_created,
+    "devices.list": _devices_list,
+    "devices.get": _device_get,
+    "device.delete": _device_deleted,
     "machine.delete": _machine_deleted,
     "rack_controllers.list": _racks,
     "region_controllers.list": _regions,

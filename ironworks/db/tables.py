@@ -161,6 +161,10 @@ node = Table(
            index=True),
     Column("gateway_link_ipv6_id", Integer, ForeignKey("ip_address.id", ondelete="SET NULL", use_alter=True),
            index=True),
+    # A device's parent (the machine or controller it hangs off); deleting the parent deletes it.
+    Column("parent_id", Integer, ForeignKey("node.id", ondelete="CASCADE"), index=True),
+    # Key/value pairs the owner keeps on the node (`set_owner_data`), all strings.
+    Column("owner_data", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     _created(),
     _updated(),
     CheckConstraint("node_type BETWEEN 0 AND 4", name="node_type_range"),

@@ -11,7 +11,7 @@ from ironworks.region.api.operations import Handler
 
 MODULES = [
     "version", "users", "maas", "zones", "pools", "domains", "spaces", "fabrics", "vlans",
-    "subnets", "ipranges", "ipaddresses", "machines", "controllers", "interfaces",
+    "subnets", "ipranges", "ipaddresses", "machines", "controllers", "interfaces", "nodes", "devices",
     "tags", "sshkeys", "notifications", "static_routes", "package_repositories", "discoveries",
 ]
 

@@ -113,7 +113,7 @@ async def edit_values(conn: AsyncConnection, edit: NodeEdit, current: Row | None
     return values
 
 
-async def _check_macs(conn: AsyncConnection, macs: Sequence[str]) -> None:
+async def check_macs(conn: AsyncConnection, macs: Sequence[str]) -> None:
     seen: set[str] = set()
     for mac in macs:
         if mac in seen:
@@ -142,7 +142,7 @@ async def new_free_system_id(conn: AsyncConnection) -> str:
 async def create_machine(conn: AsyncConnection, edit: NodeEdit, macs: Sequence[str]) -> str:
     """A new machine in status New with one physical interface per MAC (eth0, eth1, ...).
     Interfaces have no VLAN yet: that is learnt when the machine is commissioned."""
-    await _check_macs(conn, macs)
+    await check_macs(conn, macs)
     if edit.hostname is None:
         edit.hostname = await hostnames.generate_hostname(conn)
     values = await edit_values(conn, edit, None)

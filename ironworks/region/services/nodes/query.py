@@ -42,6 +42,14 @@ NODE_COLUMNS = (
     t.node.c.gateway_link_ipv6_id,
 )
 
+_PARENT = t.node.alias("parent")
+# What a device shows beyond the listing columns; they follow NODE_FIELDS in a row that has them.
+DEVICE_COLUMNS = (
+    select(_PARENT.c.system_id).where(_PARENT.c.id == t.node.c.parent_id)
+    .scalar_subquery().label("parent"),
+    t.node.c.owner_data,
+)
+
 NODE_FIELDS = tuple(c.name for c in NODE_COLUMNS)
 NODE = namedtuple("NodeIndex", NODE_FIELDS)(*range(len(NODE_FIELDS)))  # NODE.hostname == 2
 # An interface row and its address rows are the same joined row: interface columns first,
@@ -66,6 +74,7 @@ class NodeFilter:
     owner: str | None = None
     tags: Sequence[str] = ()  # the node has every one of them
     not_tags: Sequence[str] = ()  # the node has none of them
+    visible_to: int | None = None  # a non-administrator's user id: unowned nodes and their own
 
 
 @dataclass
@@ -127,6 +136,8 @@ async def _filter_clauses(conn: AsyncConnection, f: NodeFilter) -> list[Any]:
         clauses.append(t.node.c.status == number)
     if f.owner is not None:
         clauses.append(t.user.c.username == f.owner)
+    if f.visible_to is not None:
+        clauses.append(or_(t.node.c.owner_id.is_(None), t.node.c.owner_id == f.visible_to))
     if f.tags:
         wanted = await tags.tag_ids(conn, f.tags, "tags")
         with_all = (select(t.node_tag.c.node_id).where(t.node_tag.c.tag_id == _ids("tag_ids", wanted))
@@ -163,8 +174,9 @@ def node_query(types: Sequence[int]) -> Select:
 
 
 async def fetch_nodes(conn: AsyncConnection, types: Sequence[int], f: NodeFilter | None = None,
-                      *, services: bool = False) -> NodeData:
-    query = node_query(types)
+                      *, services: bool = False, extra: Sequence[Any] = ()) -> NodeData:
+    """Nodes of `types` matching `f`; `extra` columns (e.g. DEVICE_COLUMNS) follow NODE_FIELDS."""
+    query = node_query(types).add_columns(*extra)
     for clause in await _filter_clauses(conn, f or NodeFilter()):
         query = query.where(clause)
     nodes = await tuples(conn, query)
@@ -277,9 +289,10 @@ async def fetch_vlans(conn: AsyncConnection, ids: set[int]) -> dict[int, Mapping
 
 
 async def get_node(conn: AsyncConnection, system_id: str, types: Sequence[int], model: str) -> Row:
-    """One node's row (the listing columns, plus power parameters), or 404 `No <model> ...`."""
+    """One node's row (the listing columns, plus power parameters and owner id), or 404
+    `No <model> ...`."""
     row = (await conn.execute(
-        node_query(types).add_columns(t.node.c.power_parameters)
+        node_query(types).add_columns(t.node.c.power_parameters, t.node.c.owner_id)
         .where(t.node.c.system_id == system_id)
     )).first()
     if row is None:
@@ -288,7 +301,10 @@ async def get_node(conn: AsyncConnection, system_id: str, types: Sequence[int], 
 
 
 async def read_node(conn: AsyncConnection, system_id: str, types: Sequence[int], model: str,
-                    *, services: bool = False) -> NodeData:
+                    *, services: bool = False, extra: Sequence[Any] = ()) -> NodeData:
     node = await get_node(conn, system_id, types, model)
+    if extra:  # the same row with the extra columns after the listing columns
+        node = (await conn.execute(node_query(types).add_columns(*extra)
+                                   .where(t.node.c.id == node.id))).one()
     return await fetch_related(conn, [node], select(t.node.c.id).where(t.node.c.id == node.id),
                                services=services)
