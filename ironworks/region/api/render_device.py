@@ -27,7 +27,7 @@ def _device(shared: _Shared, row: Any) -> dict:
     system_id, hostname, domain_id = row[NODE.system_id], row[NODE.hostname], row[NODE.domain_id]
     parent, owner_data = row[NODE_WIDTH], row[NODE_WIDTH + 1]
     ips: list[str] = []
-    interfaces = _interfaces(shared, row[NODE.id], system_id, ips)
+    interfaces = _interfaces(shared, row[NODE.id], system_id, ips, [])  # devices have no default gateways
     domain_row = shared.data.domains.get(domain_id)
     return {
         "system_id": system_id, "hostname": hostname, "description": row[NODE.description],
