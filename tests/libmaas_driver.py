@@ -79,7 +79,7 @@ RANGE = ("192.0.2.100", "192.0.2.150")
 MACHINE_MAC = "52:54:00:1b:00:01"
 MAAS_NAME = "libmaas-checked"
 TAG_NAME = "libmaas-tag"
-DEVICE_MAC = "52:54:00:1b:00:02"
+DEVICE_MAC = "52:54:00:1b:00:03"
 DEVICE_HOSTNAME = "libmaas-device"
 # A well-formed Ed25519 public key (TEST key: the 32 key bytes are 0..31).
 GATEWAY = "192.0.2.1"
