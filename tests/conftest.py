@@ -9,6 +9,9 @@ import pytest
 
 from ironworks.lab.harness import APIClient, Cluster, Region, start_region
 
+# The `admin` fixture of the `maas` client tests (tests/test_cli_maas.py keeps its own).
+pytest_plugins = ["tests.maascli"]
+
 
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[Cluster]:

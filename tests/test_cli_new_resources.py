@@ -4,33 +4,10 @@ discoveries: the commands MAAS's client has, with key=value arguments and JSON o
 from __future__ import annotations
 
 import base64
-import json
 import secrets
-import subprocess
-from pathlib import Path
-from typing import Any, Callable
 
-import pytest
-
-from ironworks.lab.harness import APIClient, Region
-
-Maas = Callable[..., subprocess.CompletedProcess]
-
-
-@pytest.fixture
-def admin(region: Region, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Maas:
-    monkeypatch.setitem(region.env, "HOME", str(tmp_path))
-
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return region.run("maas", *args, check=False)
-
-    assert run("login", "admin", region.url, region.apikey).returncode == 0
-    return run
-
-
-def out(result: subprocess.CompletedProcess) -> Any:
-    assert result.returncode == 0, (result.returncode, result.stdout, result.stderr)
-    return json.loads(result.stdout) if result.stdout.strip() else None
+from ironworks.lab.harness import APIClient
+from tests.maascli import Maas, out
 
 
 def test_tags_from_the_command_line(admin: Maas, api: APIClient) -> None:

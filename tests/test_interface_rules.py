@@ -10,7 +10,6 @@ from ironworks.common.nodetypes import NodeStatus, NodeType
 from ironworks.region.services.nodes import interface_rules as rules
 
 
-
 def refused(call, *args) -> dict[str, list[str]]:  # noqa: ANN001
     with pytest.raises(InvalidInput) as caught:
         call(*args)

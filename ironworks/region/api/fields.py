@@ -89,3 +89,8 @@ Hostname = Annotated[str, AfterValidator(_hostname)]
 Clearable = Annotated[str | None, BeforeValidator(_blank_to_none)]
 OptionalIP = Annotated[IPAddress | None, BeforeValidator(_blank_to_none)]
 DNSServers = Annotated[list[str], BeforeValidator(_dns_list)]
+
+
+def blank_none(value: Any) -> Any:
+    """A blank form value means "not given" (clients send `key=` to clear or skip a field)."""
+    return None if isinstance(value, str) and not value.strip() else value

@@ -77,3 +77,12 @@ async def id_by_ref(conn: AsyncConnection, table: Table, ref: str, field: str, l
     if found is None:
         raise InvalidInput.field(field, f"No {label} named '{ref}' exists.")
     return found
+
+
+async def row_by_id(conn: AsyncConnection, table: Table, ref: str, model: str) -> dict:
+    """The row of `table` whose id `ref` names; 404 `No <model> matches…` when none does."""
+    row_id = as_int(ref)
+    row = None if row_id is None else (await conn.execute(select(table).where(table.c.id == row_id))).first()
+    if row is None:
+        raise NotFound.model(model)
+    return dict(row._mapping)

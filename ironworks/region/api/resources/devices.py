@@ -15,10 +15,10 @@ from ironworks.region.api.body import Params
 from ironworks.region.api.context import Call
 from ironworks.region.api.dispatch import JSON_TYPE
 from ironworks.region.api.errors import Forbidden
-from ironworks.region.api.fields import MAC, MAX_TEXT, Hostname
+from ironworks.region.api.fields import MAC, MAX_TEXT, Hostname, blank_none
 from ironworks.region.api.operations import Form, Handler
 from ironworks.region.api.render_device import render_devices, render_devices_json
-from ironworks.region.api.resources.machines import NodeRead, Ref, _blank_none
+from ironworks.region.api.resources.machines import NodeRead, Ref
 from ironworks.region.services.nodes import devices as svc
 from ironworks.region.services.nodes import query as nodes
 
@@ -40,7 +40,7 @@ def check_may_use(call: Call, row: Row) -> None:
 class DeviceCreate(Form):
     mac_addresses: list[MAC] = Field(min_length=1, description="The MAC addresses of the device's "
                                      "network interfaces (repeat for each, at least one).")
-    hostname: Annotated[Hostname | None, BeforeValidator(_blank_none)] = Field(
+    hostname: Annotated[Hostname | None, BeforeValidator(blank_none)] = Field(
         default=None, description="A hostname; if not given, a name such as crisp-hare is generated.")
     domain: Ref | None = Field(default=None, description="The domain (name or id); the default domain if not given.")
     parent: str | None = Field(default=None, description="The system_id of the node this device hangs off.")

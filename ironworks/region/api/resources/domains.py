@@ -8,7 +8,7 @@ from pydantic import BeforeValidator, Field
 
 from ironworks.region.api import render
 from ironworks.region.api.context import Call
-from ironworks.region.api.fields import Bool
+from ironworks.region.api.fields import Bool, blank_none
 from ironworks.region.api.operations import Form, Handler
 from ironworks.region.services.dns import domains as svc
 from ironworks.region.services.dns.domains import MAX_TTL
@@ -22,12 +22,9 @@ async def find_domain(call: Call) -> dict:
     return await svc.get_domain(call.conn, call.path["id"])
 
 
-def _blank_none(value: object) -> object:
-    return None if isinstance(value, str) and not value.strip() else value
-
 
 # A TTL in seconds; blank means "use the default TTL".
-TTL = Annotated[Annotated[int, Field(ge=1, le=MAX_TTL)] | None, BeforeValidator(_blank_none)]
+TTL = Annotated[Annotated[int, Field(ge=1, le=MAX_TTL)] | None, BeforeValidator(blank_none)]
 
 
 class DomainCreate(Form):

@@ -19,7 +19,7 @@ from ironworks.common.power_types import choices_text
 from ironworks.region.api.body import Params
 from ironworks.region.api.context import Call
 from ironworks.region.api.dispatch import JSON_TYPE
-from ironworks.region.api.fields import MAC, MAX_TEXT, Bool, Hostname
+from ironworks.region.api.fields import MAC, MAX_TEXT, Bool, Hostname, blank_none
 from ironworks.region.api.operations import Form, Handler
 from ironworks.region.api.render_node import render_nodes_json, render_one
 from ironworks.region.services.nodes import edit as node_edit
@@ -44,9 +44,6 @@ def _not_blank(value: str) -> str:
         raise ValueError("This field cannot be blank.")
     return value.strip()
 
-
-def _blank_none(value: Any) -> Any:
-    return None if isinstance(value, str) and not value.strip() else value
 
 
 def _json_object(value: Any) -> Any:
@@ -126,7 +123,7 @@ class MachineCreate(PowerFields):
                                           f"amd64/generic). Known: {', '.join(KNOWN_ARCHITECTURES)}.")
     mac_addresses: list[MAC] = Field(min_length=1, description="The MAC addresses of the machine's "
                                      "network interfaces (repeat for each, at least one).")
-    hostname: Annotated[Hostname | None, BeforeValidator(_blank_none)] = Field(
+    hostname: Annotated[Hostname | None, BeforeValidator(blank_none)] = Field(
         default=None, description="A hostname; if not given, a name such as crisp-hare is generated.")
     domain: Ref | None = Field(default=None, description="The domain (name or id); the default domain if not given.")
     description: str | None = Field(default=None, max_length=MAX_TEXT, description="A description of the machine.")

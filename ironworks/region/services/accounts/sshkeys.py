@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ironworks.common.errors import InvalidInput, NotFound
+from ironworks.common.errors import InvalidInput
 from ironworks.db import tables as t
 from ironworks.region.services.accounts.ssh_public_keys import check_public_key
-from ironworks.region.services.names import as_int
+from ironworks.region.services.names import row_by_id
 
 
 async def list_keys(conn: AsyncConnection, user_id: int) -> list[dict]:
@@ -17,12 +17,7 @@ async def list_keys(conn: AsyncConnection, user_id: int) -> list[dict]:
 
 
 async def get_key(conn: AsyncConnection, key_id: str) -> dict:
-    found = as_int(key_id)
-    row = None if found is None else \
-        (await conn.execute(select(t.sshkey).where(t.sshkey.c.id == found))).first()
-    if row is None:
-        raise NotFound.model("SSHKey")
-    return dict(row._mapping)
+    return await row_by_id(conn, t.sshkey, key_id, "SSHKey")
 
 
 async def add_key(conn: AsyncConnection, user_id: int, text: str) -> dict:

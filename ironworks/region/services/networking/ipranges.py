@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, insert, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ironworks.common.errors import InvalidInput, NotFound
+from ironworks.common.errors import InvalidInput
 from ironworks.db import tables as t
-from ironworks.region.services.names import as_int
+from ironworks.region.services.names import row_by_id
 from ironworks.region.services.networking import ipam
 from ironworks.region.services.networking.address_plan import guard_dhcp_pool, lock_ipam
 from ironworks.region.services.networking.lookups import load_subnets, subnet_containing, subnet_for_reference
@@ -38,12 +38,7 @@ async def list_ranges(conn: AsyncConnection, where: ColumnElement[bool] | None =
 
 
 async def get_range(conn: AsyncConnection, ref: str) -> dict:
-    range_id = as_int(ref)
-    row = None if range_id is None else \
-        (await conn.execute(select(t.iprange).where(t.iprange.c.id == range_id))).first()
-    if row is None:
-        raise NotFound.model("IPRange")
-    return dict(row._mapping)
+    return await row_by_id(conn, t.iprange, ref, "IPRange")
 
 
 def _to_range(r: Any) -> ipam.Range:

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, func, insert, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ironworks.common.errors import InvalidInput, NotFound
+from ironworks.common.errors import InvalidInput
 from ironworks.db import tables as t
-from ironworks.region.services.names import as_int
+from ironworks.region.services.names import row_by_id
 from ironworks.region.services.networking.lookups import load_subnets, subnet_for_reference
 
 
@@ -41,12 +41,7 @@ async def list_routes(conn: AsyncConnection, where: ColumnElement[bool] | None =
 
 
 async def get_route(conn: AsyncConnection, ref: str) -> dict:
-    route_id = as_int(ref)
-    row = None if route_id is None else \
-        (await conn.execute(select(t.static_route).where(t.static_route.c.id == route_id))).first()
-    if row is None:
-        raise NotFound.model("StaticRoute")
-    return dict(row._mapping)
+    return await row_by_id(conn, t.static_route, ref, "StaticRoute")
 
 
 async def _subnet(conn: AsyncConnection, subnet_id: int) -> dict:

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ironworks.common.errors import InvalidInput, NotFound, Refused
+from ironworks.common.errors import InvalidInput, Refused
 from ironworks.db import tables as t
-from ironworks.region.services.names import as_int, ensure_name_free
+from ironworks.region.services.names import ensure_name_free, row_by_id
 
 POCKETS = ("updates", "security", "backports")
 DISABLEABLE_COMPONENTS = ("restricted", "universe", "multiverse")  # main cannot be turned off
@@ -69,12 +69,7 @@ async def list_repositories(conn: AsyncConnection) -> list[dict]:
 
 
 async def get_repository(conn: AsyncConnection, ref: str) -> dict:
-    repo_id = as_int(ref)
-    row = None if repo_id is None else (await conn.execute(
-        select(t.package_repository).where(t.package_repository.c.id == repo_id))).first()
-    if row is None:
-        raise NotFound.model("PackageRepository")
-    return dict(row._mapping)
+    return await row_by_id(conn, t.package_repository, ref, "PackageRepository")
 
 
 _EMPTY = {"name": "", "url": "", "distributions": [], "disabled_pockets": [], "disabled_components": [],
