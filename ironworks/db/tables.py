@@ -329,6 +329,20 @@ region_process_endpoint = Table(
 )
 
 
+# One row per live rack channel: which region process holds a connection from which rack.  The
+# rows go with the process (cascade), so a reaped region drops its racks' connections at once.
+rack_connection = Table(
+    "rack_connection",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("node_id", Integer, ForeignKey("node.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("process_id", Integer, ForeignKey("region_process.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("remote", String(255), nullable=False, server_default=""),  # the rack's address as seen
+    _created(),
+)
+
+
 # A bond, bridge or VLAN interface (the child) sits on its parents.
 interface_relationship = Table(
     "interface_relationship",
