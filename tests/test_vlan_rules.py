@@ -7,6 +7,7 @@ import pytest
 from ironworks.common.errors import InvalidInput
 from ironworks.region.services.networking.vlan_rules import (
     MUST_DIFFER,
+    PRIMARY_DOWN,
     PRIMARY_NEEDED,
     RANGE_NEEDED,
     DhcpSettings,
@@ -16,8 +17,9 @@ from ironworks.region.services.networking.vlan_rules import (
 )
 
 RACKS = {
-    "rack01": Rack("rack01", "rack-one", 2, True),
-    "rack02": Rack("rack02", "rack-two", 4, True),
+    "rack01": Rack("rack01", "rack-one", 2, True, up=True),
+    "rack02": Rack("rack02", "rack-two", 4, True, up=True),
+    "down06": Rack("down06", "rack-down", 2, True, up=False),
     "far03": Rack("far03", "far-away", 2, False),
     "mach04": Rack("mach04", "a-machine", 0, True),
     "region5": Rack("region5", "region-only", 3, True),
@@ -140,3 +142,16 @@ def test_turning_dhcp_off_keeps_the_racks() -> None:
 
 def test_no_dhcp_fields_is_no_change() -> None:
     assert apply_dhcp_change(SERVING, {}, FACTS) == SERVING
+
+
+def test_a_secondary_needs_a_primary_that_is_up_and_running() -> None:
+    """MAAS's rule: without a live primary the pair could never synchronise."""
+    current = DhcpSettings(dhcp_on=True, primary_rack="down06")
+    assert errors_of(current, {"secondary_rack": "rack01"}) == {"secondary_rack": [PRIMARY_DOWN]}
+    # naming a primary that is down together with a secondary is refused as well
+    assert errors_of(OFF, {"primary_rack": "down06", "secondary_rack": "rack01"}) == {
+        "secondary_rack": [PRIMARY_DOWN]}
+    # an up primary: fine; and a down primary alone (no secondary) is still allowed
+    new = apply_dhcp_change(current, {"primary_rack": "rack02", "secondary_rack": "rack01"}, FACTS)
+    assert (new.primary_rack, new.secondary_rack) == ("rack02", "rack01")
+    assert apply_dhcp_change(OFF, {"primary_rack": "down06"}, FACTS).primary_rack == "down06"

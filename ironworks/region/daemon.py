@@ -22,6 +22,7 @@ import uvicorn
 
 from ironworks.common import identity
 from ironworks.common.config import ConfigError
+from ironworks.common.protocol import messages as rack_protocol
 from ironworks.db.connect import Target, check_reachable, run_in_transaction
 from ironworks.db.migrate import migrate
 from ironworks.region import parent_death, preflight
@@ -114,6 +115,10 @@ def serve(argv: list[str] | None = None) -> int:
                 # each answer in one write (frontdoor/wire.py), a bound on the time to send a
                 # request's head and on connections per worker (frontdoor/connections.py)
                 http=connections.HTTP_PROTOCOL,
+                # the rack channel (region/rpc/): pings notice a half-open connection in < 10 s
+                ws="websockets-sansio", ws_ping_interval=rack_protocol.PING_INTERVAL_S,
+                ws_ping_timeout=rack_protocol.PING_TIMEOUT_S, ws_max_size=rack_protocol.MAX_MESSAGE_BYTES,
+                ws_per_message_deflate=False,  # a deflate context per rack costs memory, saves little
             )
         finally:
             run_in_transaction(target, lambda conn: regions.mark_stopped(conn, system_id))

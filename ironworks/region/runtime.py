@@ -8,6 +8,7 @@ import ipaddress
 import json
 import logging
 import os
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -25,7 +26,9 @@ from ironworks.region.cluster.fresh import FreshSessions, Probe
 from ironworks.region.cluster.liveness import HEARTBEAT_S, LIVENESS_INTERVAL_S, Contact, rpc_document
 from ironworks.region.cluster.singleton import Singleton
 from ironworks.region.config import RegionConfig
-from ironworks.region.services.controllers import processes
+from ironworks.region.rpc.hub import RackHub
+from ironworks.region.services.controllers import processes, rack_links
+from ironworks.region.services.controllers.cluster import ClusterIdentity, cluster_identity
 
 log = logging.getLogger("ironworks.runtime")
 
@@ -92,6 +95,10 @@ class RegionRuntime:
         self.feed: ChangeFeed | None = None
         self.fresh: FreshSessions | None = None
         self.contact = Contact()
+        self.system_id = ""
+        self.hostname = socket.gethostname()
+        self.cluster: ClusterIdentity | None = None
+        self.hub = RackHub(engine, lambda: self.process_id)
 
     async def start(self) -> None:
         _configure_worker_logging()
@@ -103,17 +110,21 @@ class RegionRuntime:
             raise RuntimeError("this region is not registered (start it with maas-regiond)")
         # Names this process's dedicated sessions in pg_stat_activity (tests and operators).
         label = f"{system_id}:{self.pid}"
+        self.system_id = system_id or ""
         self.fresh = FreshSessions(self.target.conninfo_for(f"maas-regiond:fresh:{label}"))
         async with self.fresh.session() as conn:
+            self.cluster = await cluster_identity(conn)
             await self._register(conn)
         self.liveness = Singleton(
             "liveness", LIVENESS_LOCK, LIVENESS_INTERVAL_S, self._liveness_pass,
             lambda: async_engine(self.target, pool_size=1,
                                  application_name=f"maas-regiond:singleton:liveness:{label}"))
         self.feed = ChangeFeed(self.target.conninfo_for(f"maas-regiond:feed:{label}"),
-                               {processes.CHANNEL: self.directory.refresh})
+                               {processes.CHANNEL: self.directory.refresh},
+                               listeners={rack_links.WAKE_CHANNEL: self.hub.on_wake,
+                                          rack_links.STOP_CHANNEL: self.hub.on_stop})
         self._hold_sessions()
-        self.tasks = [asyncio.create_task(self._heartbeat())]
+        self.tasks = [asyncio.create_task(self._heartbeat()), asyncio.create_task(self.hub.run())]
 
     async def stop(self) -> None:
         for task in self.tasks:
@@ -160,16 +171,20 @@ class RegionRuntime:
 
     async def _beat(self) -> None:
         assert self.fresh is not None
+        reattach = False
         try:
             async with self.fresh.session() as conn:
                 if not await processes.heartbeat(conn, self.process_id):
                     # reaped while we were stalled or cut off: come back
                     log.warning("this process was reaped by the cluster; registering again")
                     await self._register(conn)
+                    reattach = True
             if self.fresh.last and self.fresh.last.db_now:
                 self.contact.saw(self.fresh.last.db_now)
         except Exception as exc:
             log_throttled(log, first_line(exc), "heartbeat failed: %s", first_line(exc))
+        if reattach:  # the reaped row took this process's rack connections with it
+            asyncio.get_running_loop().create_task(self.hub.reconcile())
         probe = self.fresh.last
         if probe is None:
             return
@@ -187,3 +202,6 @@ class RegionRuntime:
         reaped = await processes.reap_and_update(conn, self.node_id, self.pid, self.contact.since)
         for what in reaped:
             log.warning("reaped silent region process (%s)", what)
+        # Racks' `rackd`: their connections to reaped processes went with them, and a region
+        # that died or came back changes how many regions every rack should reach.
+        await rack_links.update_rackd(conn)

@@ -10,7 +10,7 @@ import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from ironworks.db.connect import POOL_SIZE, async_engine
 from ironworks.region.api import accounts
@@ -19,7 +19,9 @@ from ironworks.region.api.describe import api_hash, describe
 from ironworks.region.api.dispatch import dispatch, failure_response, text_response
 from ironworks.region.api.operations import API_PREFIX, Handler
 from ironworks.region.api.resources import HANDLERS
+from ironworks.common.protocol import messages as rack_protocol
 from ironworks.region.config import Paths, database_target, load
+from ironworks.region.rpc.endpoint import rack_channel
 from ironworks.region.runtime import RegionRuntime
 
 HEALTH_PATH = "/MAAS/health/"
@@ -125,6 +127,7 @@ def create_app() -> Starlette:
         Route("/MAAS/api/1.0/{rest:path}", old_api, methods=ALL_METHODS),
         Route("/MAAS/accounts/authenticate/", accounts.authenticate, methods=["POST"]),
         Route("/MAAS/rpc/", rpc_view, methods=["GET"]),
+        WebSocketRoute(rack_protocol.PATH, rack_channel),
         Route(HEALTH_PATH, health_view, methods=["GET", "HEAD"]),
         Route("/MAAS/", landing, methods=["GET"]),
     ]

@@ -17,12 +17,18 @@ from ironworks.common.logs import first_line, log_throttled
 log = logging.getLogger("ironworks.feed")
 
 Refresh = Callable[[], Awaitable[None]]
+Listener = Callable[[str], Awaitable[None]]
 
 
 class ChangeFeed:
-    def __init__(self, conninfo: str, channels: dict[str, Refresh], reconcile_s: float = 30.0) -> None:
+    """`channels`: refreshed on a notification, a reconnect and the timer.  `listeners`: called
+    with each notification's payload only (events such as "wake rack X": nothing to reconcile)."""
+
+    def __init__(self, conninfo: str, channels: dict[str, Refresh], reconcile_s: float = 30.0,
+                 listeners: dict[str, Listener] | None = None) -> None:
         self.conninfo = conninfo
         self.channels = channels
+        self.listeners = listeners or {}
         self.reconcile_s = reconcile_s
         self.connected = asyncio.Event()
 
@@ -45,7 +51,7 @@ class ChangeFeed:
 
     async def _listen(self) -> None:
         async with await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True) as conn:
-            for channel in self.channels:
+            for channel in [*self.channels, *self.listeners]:
                 await conn.execute(f'LISTEN "{channel}"')
             self.connected.set()
             await self.reconcile()  # whatever happened while we were not listening
@@ -54,6 +60,9 @@ class ChangeFeed:
                     refresh = self.channels.get(note.channel)
                     if refresh:
                         await _safely(refresh)
+                    listener = self.listeners.get(note.channel)
+                    if listener:
+                        await _safely(lambda: listener(note.payload))
                 await self.reconcile()  # the timer: notifications are an optimisation
                 await conn.execute("SELECT 1")  # notice a dead session even when idle
 

@@ -71,3 +71,13 @@ def rpc_document(processes: Iterable[Mapping]) -> dict:
         key = f"{row['hostname']}:pid={row['pid']}"
         eventloops.setdefault(key, []).append([str(row["address"]), row["port"]])
     return {"eventloops": eventloops}
+
+
+def rackd_status(connected: int, expected: int) -> tuple[str, str]:
+    """A rack's `rackd` status from how many region controllers it has a live channel to, out of
+    the regions that are not stopped (a crashed region still counts: the rack should reach it)."""
+    if connected <= 0:
+        return DEAD, "Not connected to any region controllers."
+    if connected < expected:
+        return DEGRADED, f"{int(100 * connected / expected)}% connected to region controllers."
+    return RUNNING, ""

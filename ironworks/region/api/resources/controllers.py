@@ -17,6 +17,7 @@ from ironworks.region.api.fields import MAX_TEXT, Bool
 from ironworks.region.api.operations import Form, Handler
 from ironworks.region.api.render_node import render_nodes_json, render_one
 from ironworks.region.api.resources.machines import NodeRead, PowerFields, Ref
+from ironworks.region.services.controllers import rack_links
 from ironworks.region.services.controllers import removal as svc
 from ironworks.region.services.nodes import edit as node_edit
 from ironworks.region.services.nodes import query as nodes
@@ -97,6 +98,17 @@ async def delete_rack(call: Call, form: RackDelete) -> None:
     A region+rack controller stays as a region controller.
     """
     await svc.delete_rack(call.conn, call.path["system_id"], form.force)
+
+
+@rack.action("refresh", admin=True)
+async def refresh_rack(call: Call) -> dict:
+    """Ask the rack controller to report its interfaces and services again now.
+
+    Whichever region holds its connection passes the request on; a rack that is not connected
+    reports when it next connects."""
+    found = await find_rack(call)
+    await rack_links.wake(call.conn, found.system_id, "refresh")
+    return await _read(call, RACK)
 
 
 @regions.action("read", form=NodeRead)

@@ -7,7 +7,7 @@ the role being deleted.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.common.errors import Refused
@@ -18,10 +18,11 @@ from ironworks.region.services.controllers.rack_removal import (
     plan_rack_removal,
     refusal_message,
 )
+from ironworks.region.services.controllers import rack_links
 from ironworks.region.services.nodes import query as nodes
 
 RACK_SERVICES = ("rackd", "tftp", "http", "dhcpd", "dhcpd6", "ntp_rack", "proxy_rack",
-                 "syslog_rack", "agent")
+                 "syslog_rack", "agent")  # rack/services.py reports all but rackd
 REGION_SERVICES = ("regiond", "bind9", "ntp_region", "proxy", "reverse_proxy", "syslog_region",
                    "temporal", "temporal-worker")
 
@@ -33,15 +34,16 @@ async def _vlan_roles(conn: AsyncConnection, rack_id: int) -> list[VlanRoles]:
         .select_from(t.vlan.join(t.fabric, t.fabric.c.id == v.fabric_id))
         .where((v.primary_rack_id == rack_id) | (v.secondary_rack_id == rack_id))
         .order_by(t.fabric.c.name, v.vid)))
-    # Other racks that could take over.  No rack liveness yet, so "connected" is approximated
-    # by "has an interface on the VLAN"; the rack channel will add "and is connected".
+    # Other racks that could take over: on the VLAN and connected to a region now (MAAS too
+    # counts only connected racks).
     candidates: dict[int, list[int]] = {}
     if rows:
         for vlan_id, node_id in await conn.execute(
             select(t.interface.c.vlan_id, t.node.c.id).distinct()
             .select_from(t.interface.join(t.node, t.node.c.id == t.interface.c.node_id))
             .where(t.node.c.node_type.in_(RACK_TYPES), t.node.c.id != rack_id,
-                   t.interface.c.vlan_id.in_([r.id for r in rows]))
+                   t.interface.c.vlan_id.in_([r.id for r in rows]),
+                   exists().where(t.rack_connection.c.node_id == t.node.c.id))
             .order_by(t.interface.c.vlan_id, t.node.c.id)
         ):
             candidates.setdefault(vlan_id, []).append(node_id)
@@ -58,6 +60,10 @@ async def delete_rack(conn: AsyncConnection, system_id: str, force: bool) -> Non
         await conn.execute(update(t.vlan).where(t.vlan.c.id == change.vlan_id).values(
             primary_rack_id=change.primary, secondary_rack_id=change.secondary, dhcp_on=change.dhcp_on))
     await _drop_role(conn, rack, NodeType.REGION_CONTROLLER, RACK_SERVICES)
+    # Whichever region holds its channel tells it to stop and forget its identity (on commit);
+    # if it is offline, it is refused when it comes back (its system id is gone).
+    await conn.execute(delete(t.rack_connection).where(t.rack_connection.c.node_id == rack.id))
+    await rack_links.tell_to_stop(conn, rack.system_id)
 
 
 async def delete_region(conn: AsyncConnection, system_id: str) -> None:

@@ -16,6 +16,9 @@ from ironworks.common.nodetypes import RACK_TYPES
 PRIMARY_NEEDED = "dhcp can only be turned on when a primary rack controller is set."
 RANGE_NEEDED = "dhcp can only be turned on when a dynamic IP range is defined."
 MUST_DIFFER = "The primary and secondary rack must be different"
+PRIMARY_DOWN = ("The primary rack controller must be up and running to set a secondary rack controller. "
+                "Without the primary the secondary DHCP service will not be able to synchronize, "
+                "preventing it from responding to DHCP requests.")
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class Rack:
     hostname: str
     node_type: int
     on_vlan: bool  # it has an interface on the VLAN being changed
+    up: bool = False  # connected to a region (its rackd is running or degraded)
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,8 @@ class VlanFacts:
     vlan_id: int
     label: str  # "<fabric>.<vid>", for messages
     has_dynamic_range: bool = False
-    racks: Mapping[str, Rack] = field(default_factory=dict)  # by system_id; absent = unknown
+    # by system_id (the racks named, and the current primary); absent = unknown
+    racks: Mapping[str, Rack] = field(default_factory=dict)
     existing_vlans: frozenset[int] = frozenset()  # which relay_vlan ids named exist
 
 
@@ -81,11 +86,12 @@ def apply_dhcp_change(current: DhcpSettings, changes: Mapping[str, Any], facts: 
         secondary = changes["secondary_rack"]
         if secondary is not None and secondary == current.primary_rack:
             fail("secondary_rack", f"{secondary} is already set as the primary rack controller")
-    # MAAS also requires a live primary before a secondary is added; liveness comes from the
-    # rack channel, which does not exist yet, so that rule waits for it.
     if secondary is not None and primary is None and "secondary_rack" not in errors:
         fail("secondary_rack", "A secondary rack controller can only be set when a primary rack "
                                "controller is set.")
+    elif (secondary is not None and secondary != current.secondary_rack and "secondary_rack" not in errors
+          and primary in facts.racks and not facts.racks[primary].up):
+        fail("secondary_rack", PRIMARY_DOWN)  # as MAAS: the pair could never synchronise
 
     relay = current.relay_vlan
     if "relay_vlan" in changes:

@@ -44,10 +44,11 @@ async def _racks(conn: AsyncConnection, system_ids: list[str], vlan_id: int) -> 
     if not system_ids:
         return {}
     on_vlan = exists().where(t.interface.c.node_id == t.node.c.id, t.interface.c.vlan_id == vlan_id)
+    up = exists().where(t.rack_connection.c.node_id == t.node.c.id)
     rows = await conn.execute(select(t.node.c.id, t.node.c.system_id, t.node.c.hostname,
-                                     t.node.c.node_type, on_vlan.label("on_vlan"))
+                                     t.node.c.node_type, on_vlan.label("on_vlan"), up.label("up"))
                               .where(t.node.c.system_id.in_(system_ids)))
-    return {r.system_id: (r.id, vlan_rules.Rack(r.system_id, r.hostname, r.node_type, r.on_vlan))
+    return {r.system_id: (r.id, vlan_rules.Rack(r.system_id, r.hostname, r.node_type, r.on_vlan, r.up))
             for r in rows}
 
 
@@ -70,7 +71,8 @@ async def _dhcp_values(conn: AsyncConnection, row: dict, changes: dict[str, Any]
             raise InvalidInput.field("relay_vlan", f"'{wanted['relay_vlan']}' is not a VLAN id.")
         wanted["relay_vlan"] = relay_id
     named = [s for s in (wanted.get("primary_rack"), wanted.get("secondary_rack")) if s]
-    racks = await _racks(conn, named, row["id"])
+    racks = await _racks(conn, named + [row["primary_rack_system_id"]] * bool(row["primary_rack_system_id"]),
+                         row["id"])
     relay = wanted.get("relay_vlan")
     existing = frozenset([relay]) if relay is not None and await conn.scalar(
         select(func.count()).where(t.vlan.c.id == relay)) else frozenset()

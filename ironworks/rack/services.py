@@ -1,0 +1,11 @@
+"""The services a rack controller reports, as they really are on this host.  `rackd` is not
+among them: the region derives it from the rack's connections.  Later parts (Kea, TFTP, HTTP
+boot) plug their supervisors in here; until then they do not run, and say so."""
+
+from __future__ import annotations
+
+RACK_SERVICES = ("tftp", "http", "dhcpd", "dhcpd6", "ntp_rack", "proxy_rack", "syslog_rack", "agent")
+
+
+def service_statuses() -> dict[str, tuple[str, str]]:
+    return {name: ("off", "") for name in RACK_SERVICES}
