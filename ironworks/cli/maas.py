@@ -2,6 +2,7 @@
 
     maas login PROFILE URL [KEY|-]      remember a server, its API key and its API description
     maas logout PROFILE | list | refresh
+    maas init rack --maas-url URL --secret SECRET   register this host's rack controller
     maas PROFILE RESOURCE ACTION [positional...] [key=value | key@=filename ...]
 
 The `PROFILE ...` commands are built from the profile's stored `describe/` document.  Exit codes:
@@ -33,8 +34,10 @@ from ironworks.cli.commands import (
     positional_values,
 )
 from ironworks.cli.profiles import Profile, ProfileStore
+from ironworks.cli.rack import register_and_report
+from ironworks.common.config import ConfigError
 
-BUILTINS = ("login", "logout", "list", "refresh")
+BUILTINS = ("login", "logout", "list", "refresh", "init")
 TIMEOUT = httpx.Timeout(120.0, connect=30.0)
 KEY_PROMPT = "API key (leave empty for anonymous access): "
 
@@ -169,6 +172,15 @@ def cmd_refresh(args: argparse.Namespace, store: ProfileStore) -> int:
     return 1 if failed else 0
 
 
+def cmd_init_rack(args: argparse.Namespace, store: ProfileStore) -> int:
+    """The snap's form of `maas-rack register`."""
+    try:
+        register_and_report(args.maas_url, args.secret)
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from None
+    return 0
+
+
 # --- PROFILE RESOURCE ACTION -----------------------------------------------------------------
 
 def _is_json(response: httpx.Response) -> bool:
@@ -263,6 +275,18 @@ def build_parser(profiles: dict[str, Profile], selected: str | None) -> argparse
     builtin("list", cmd_list, "List the profiles: name, URL and API key.")
     refresh = builtin("refresh", cmd_refresh, "Fetch the API description of every profile again.")
     refresh.add_argument("-k", "--insecure", action="store_true", help="Do not verify TLS certificates.")
+    init = sub.add_parser("init", help="Initialise this host as a MAAS controller.",
+                          description="Initialise this host as a MAAS controller.")
+    init.set_defaults(help_parser=init)  # `maas init` alone shows the choices
+    init_sub = init.add_subparsers(title="modes", metavar="MODE")
+    rack = init_sub.add_parser("rack", help="Register this host's rack controller with the region(s).",
+                               description="Write the region URL(s) to rackd.conf and the shared "
+                                           "secret to the data directory (as maas-rack register).")
+    rack.add_argument("--maas-url", action="append", required=True, metavar="URL",
+                      help="A region's URL, e.g. http://192.0.2.10:5240/MAAS (repeat for several).")
+    rack.add_argument("--secret", help="The cluster's shared secret; read from stdin or prompted "
+                                       "for when omitted.")
+    rack.set_defaults(run=cmd_init_rack, help_parser=None)
 
     for name, profile in profiles.items():
         if name in BUILTINS:

@@ -18,12 +18,14 @@ from ironworks.common.config import ConfigError
 from ironworks.common.errors import DomainError
 from ironworks.db.connect import check_reachable, run_in_transaction
 from ironworks.db.migrate import migrate
+from ironworks.rack.config import normalise_url
 from ironworks.region import config as cfg
+from ironworks.region import rack_secret
 from ironworks.region.cluster import budget
 from ironworks.region.config import Paths, open_database
 from ironworks.region.frontdoor import haproxy, keepalived
 from ironworks.region.services.accounts import users
-from ironworks.region.services.controllers import processes
+from ironworks.region.services.controllers import cluster, processes
 
 CONFIG_OPTIONS = {
     "maas_url": str, "database_host": str, "database_port": int, "database_name": str,
@@ -97,6 +99,18 @@ def cmd_apikey(args: argparse.Namespace) -> None:
 
     for key in _in_database(work):
         print(key)
+
+
+def cmd_rack_register_command(args: argparse.Namespace) -> None:
+    urls = args.url or [rack_secret.rack_url(cfg.load())]
+    for url in urls:
+        try:
+            normalise_url(url)  # refuse here what maas-rack would refuse there
+        except ValueError as exc:
+            raise CommandError(f"--url: {exc}") from None
+    ours = _in_database(cluster.cluster_identity)
+    for command in rack_secret.register_commands(urls, ours.secret):
+        print(command)
 
 
 def cmd_db_budget(args: argparse.Namespace) -> None:
@@ -192,6 +206,14 @@ def build_parser() -> argparse.ArgumentParser:
     apikey.add_argument("--username", required=True)
     apikey.add_argument("--generate", action="store_true", help="make a new key")
     apikey.set_defaults(func=cmd_apikey)
+    rack_cmd = sub.add_parser(
+        "rack-register-command", help="print the command that registers a rack with this cluster",
+        description="Print `maas-rack register ...` (and the snap's `maas init rack ...`) with "
+                    "this cluster's shared secret; run it on the rack controller.")
+    rack_cmd.add_argument("--url", action="append", metavar="URL",
+                          help="the region URL racks should use (repeat for several); default: "
+                               "regiond.conf's maas_url, else this region's address and port")
+    rack_cmd.set_defaults(func=cmd_rack_register_command)
     sub.add_parser("db-budget", help="database connections each region needs, against the server's limit"
                    ).set_defaults(func=cmd_db_budget)
 

@@ -53,7 +53,8 @@ class ConfigFile(Generic[M]):
         except ValidationError as exc:
             first = exc.errors()[0]
             key = ".".join(str(p) for p in first["loc"]) or "config"
-            raise ConfigError(f"{self.path}: {key}: {first['msg']}") from None
+            reason = first["msg"].removeprefix("Value error, ")  # pydantic's wrapping of a ValueError
+            raise ConfigError(f"{self.path}: {key}: {reason}") from None
 
     def load(self) -> M:
         return self.validate(self.read_raw())

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ironworks.common.config import write_atomically
+
+FILE_NAME = "maas_id"
+
 
 def read(data_dir: Path) -> str | None:
     try:
-        value = (data_dir / "maas_id").read_text().strip()
+        value = (data_dir / FILE_NAME).read_text().strip()
     except FileNotFoundError:
         return None
     return value or None
 
 
 def write(data_dir: Path, system_id: str) -> None:
-    (data_dir / "maas_id").write_text(system_id + "\n")
+    write_atomically(data_dir / FILE_NAME, system_id + "\n", 0o644)
+
+
+def forget(data_dir: Path) -> None:
+    (data_dir / FILE_NAME).unlink(missing_ok=True)

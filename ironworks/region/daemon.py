@@ -2,7 +2,8 @@
 
 Start-up: (embedded PostgreSQL if no database is configured) → check the database →
 migrate under the advisory lock → refuse while this region's old processes run or the port is
-taken → check the connection budget → register this host as a region controller → serve the API
+taken → check the connection budget → register this host as a region controller → write the
+cluster's shared secret to the data directory and log the rack registration command → serve the API
 on `listen_address:listen_port` with `num_workers` processes, which die with this one (see
 parent_death.py).  On SIGTERM/SIGINT the workers stop, the region marks itself off, and an
 embedded database is stopped.
@@ -22,14 +23,15 @@ import uvicorn
 
 from ironworks.common import identity
 from ironworks.common.config import ConfigError
+from ironworks.common.errors import DomainError
 from ironworks.common.protocol import messages as rack_protocol
 from ironworks.db.connect import Target, check_reachable, run_in_transaction
 from ironworks.db.migrate import migrate
-from ironworks.region import parent_death, preflight
+from ironworks.region import parent_death, preflight, rack_secret
 from ironworks.region.cluster import budget
-from ironworks.region.config import Paths, load, open_database
+from ironworks.region.config import Paths, RegionConfig, load, open_database
 from ironworks.region.frontdoor import connections
-from ironworks.region.services.controllers import processes, regions
+from ironworks.region.services.controllers import cluster, processes, regions
 
 log = logging.getLogger("maas-regiond")
 WORKER_HEALTHCHECK_S = 30
@@ -70,6 +72,20 @@ def register(target: Target, data_dir: Path) -> str:
     return system_id
 
 
+def share_secret(target: Target, data_dir: Path, config: RegionConfig) -> None:
+    """Every region keeps the cluster's secret in its data directory (a rack on this host, and
+    the operator, find it there) and says how to register a rack."""
+    try:
+        ours = run_in_transaction(target, cluster.cluster_identity)
+    except DomainError as exc:
+        raise ConfigError(exc.message) from None
+    path = rack_secret.write_secret_file(data_dir, ours.secret)
+    # Not the secret itself: logs travel further than the 0640 file.
+    command = f'maas-rack register --url {rack_secret.rack_url(config)} --secret "$(cat {path})"'
+    log.info("cluster %s; shared secret in %s; register a rack with: %s (or see `maas-region "
+             "rack-register-command`)", ours.uuid, path, command)
+
+
 def _exit_cleanly(signum: int, frame: object) -> None:
     # uvicorn re-raises the signal it caught once it has stopped; with this handler that
     # becomes a normal exit, so the clean-up below (mark off, stop embedded DB) runs.
@@ -93,6 +109,7 @@ def serve(argv: list[str] | None = None) -> int:
         check_free(target, paths.data, config.listen_address, config.listen_port)
         check_budget(target, paths.data, config.num_workers)
         system_id = register(target, paths.data)
+        share_secret(target, paths.data, config)
         log.info("region %s serving on %s:%s with %d worker(s)", system_id,
                  config.listen_address, config.listen_port, config.num_workers)
         # Workers build their app from the same files.

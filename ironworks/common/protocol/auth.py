@@ -10,6 +10,7 @@ import hmac
 import secrets
 
 SECRET_BYTES = 16  # the shared secret: 16 random bytes, written as 32 hex digits
+SECRET_FILE_NAME = "secret"  # in the data directory of every region and rack, hex
 
 
 def new_secret() -> str:
