@@ -53,12 +53,12 @@ class Rackd:
 
     @property
     def watched(self) -> list[Path]:
-        return [self.config_file.path, self.state.data_dir / "secret"]
+        return [self.config_file.path, self.state.secret_path]
 
     def _check_ready(self) -> list[str]:
         urls = list(self.config_file.load().maas_url)
         if self.state.secret() is None:
-            raise ConfigError(f"no shared secret in {self.state.data_dir / 'secret'}: run "
+            raise ConfigError(f"no shared secret in {self.state.secret_path}: run "
                               "`maas-rack register --url URL --secret SECRET`")
         if not urls and not self.state.cached_endpoints():
             raise ConfigError(f"no region URL in {self.config_file.path}: run "
@@ -82,7 +82,7 @@ class Rackd:
     async def _run_channel(self) -> object:
         hostname = socket.gethostname()
         agent = RackAgent(self.state, hostname, __version__, host_interfaces.discover, service_statuses)
-        identity = RackIdentity(hostname, __version__, self.state.secret, self.state.system_id,
+        identity = RackIdentity(hostname, __version__, self._secret, self.state.system_id,
                                 self.state.cluster_uuid)
         discovery = Discovery(self._urls, self.state.cached_endpoints, self.state.cache_endpoints)
         channel = agent.channel = Channel(identity, discovery, agent.on_push, agent.on_welcome)
@@ -103,6 +103,12 @@ class Rackd:
                 task.cancel()
             await asyncio.gather(*tasks, watcher, stop, return_exceptions=True)
             await channel.close()
+
+    def _secret(self) -> bytes | None:
+        try:
+            return self.state.secret()
+        except ConfigError as exc:  # spoiled while running: nothing to prove the rack with
+            raise ChannelRefused(m.REFUSED_SECRET, str(exc)) from None
 
     def _urls(self) -> list[str]:
         try:
