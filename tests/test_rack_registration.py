@@ -286,3 +286,16 @@ async def test_services_reported(db: Db) -> None:
     assert states["rackd"] == ("dead", racks.NOT_CONNECTED) and "frobnicator" not in states
     with pytest.raises(InvalidInput, match="sleeping"):
         await db.run(lambda conn: racks.report_services(conn, rack.node_id, {"http": ("sleeping", "")}))
+
+
+async def test_a_bond_losing_a_member(db: Db) -> None:
+    bond = [nic("ens4", "52:54:00:44:00:04"), nic("ens5", "52:54:00:44:00:05"),
+            nic("bond0", "52:54:00:44:00:04", "172.30.0.9/22", type="bond", parents=["ens4", "ens5"])]
+    rack = await db.register("rack-bond", bond)
+    found = db.interfaces(rack.node_id)
+    assert found["bond0"][6] == ["ens4", "ens5"] and found["ens4"][4] == found["ens5"][4] == found["bond0"][4]
+    smaller = [bond[0], bond[1], nic("bond0", "52:54:00:44:00:04", "172.30.0.9/22", type="bond", parents=["ens4"])]
+    sync = await db.run(lambda conn: update_rack_interfaces(conn, rack.node_id, smaller))
+    assert sync.updated == ["bond0"] and not sync.created and not sync.deleted
+    assert db.interfaces(rack.node_id)["bond0"][6] == ["ens4"]
+    assert db.interfaces(rack.node_id)["ens5"][4] == found["ens5"][4]  # keeps its place

@@ -210,11 +210,9 @@ async def _sync_parents(conn: AsyncConnection, reports: Sequence[InterfaceReport
     missing = sorted(wanted - set(have))
     if missing:
         await conn.execute(insert(rel), [{"parent_id": p, "child_id": c} for p, c in missing])
-    if stale or missing:
-        names = {v: k for k, v in ids.items()}
-        touched = {names.get(c, "?") for (_, c) in missing} | {names.get(c, "?") for (_, c), rid in have.items()
-                                                                  if rid in stale}
-        sync.updated.extend(sorted(n for n in touched if n not in sync.updated and n not in sync.created))
+    names = {v: k for k, v in ids.items()}
+    children = {names[c] for (_, c) in missing} | {names[c] for (_, c), rid in have.items() if rid in stale}
+    sync.updated.extend(sorted(n for n in children if n not in sync.updated and n not in sync.created))
 
 
 async def _sync_addresses(conn: AsyncConnection, plan: Plan, ids: dict[str, int], subnet_ids: dict[str, int],

@@ -14,7 +14,7 @@ taken in one order, so the second waits for the first to commit and then finds i
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 from sqlalchemy import Text, cast, func, insert, select, update
@@ -28,6 +28,7 @@ from ironworks.common.protocol.interfaces import InterfaceReport
 from ironworks.common.protocol.services import RACK_SERVICES, RACKD, SERVICE_STATUSES
 from ironworks.db import tables as t
 from ironworks.region.services.controllers.rack_interfaces import (
+    InterfaceSync,
     check_report,
     physical_macs,
     update_rack_interfaces,
@@ -44,6 +45,8 @@ class RegisteredRack:
     node_id: int
     system_id: str
     created: bool
+    # What the interface report changed, and what it skipped (for the log).
+    interfaces: InterfaceSync | None = field(default=None, compare=False)
 
 
 def as_rack(node_type: int) -> NodeType:
@@ -121,9 +124,9 @@ async def register_rack(conn: AsyncConnection, *, system_id: str | None, hostnam
         ).returning(t.node.c.id))
         created = True
     await _ensure_services(conn, node_id)
-    await update_rack_interfaces(conn, node_id, interfaces)
+    sync = await update_rack_interfaces(conn, node_id, interfaces)
     await refresh_version_warning(conn)
-    return RegisteredRack(node_id, system_id, created)
+    return RegisteredRack(node_id, system_id, created, sync)
 
 
 async def report_services(conn: AsyncConnection, node_id: int, services: dict[str, tuple[str, str]]) -> None:
