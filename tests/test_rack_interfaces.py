@@ -52,6 +52,13 @@ def test_vlans_bonds_and_junk() -> None:
     assert found["ens6"].enabled is False
 
 
+def test_a_bond_member_without_permaddr_uses_its_slave_data() -> None:
+    links = [{"ifname": "ens4", "flags": ["SLAVE", "UP"], "master": "bond0", "link_type": "ether",
+              "address": "52:54:00:aa:00:02",
+              "linkinfo": {"info_slave_kind": "bond", "info_slave_data": {"perm_hwaddr": "52:54:00:aa:00:03"}}}]
+    assert parse_interfaces(links, [])[0].mac_address == "52:54:00:aa:00:03"
+
+
 def test_a_vlan_whose_parent_is_skipped_is_skipped() -> None:
     links = [
         {"ifname": "vx0", "flags": ["UP"], "link_type": "ether", "address": "aa:00:00:00:00:01",

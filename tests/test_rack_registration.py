@@ -271,6 +271,8 @@ async def test_bad_reports_are_refused(db: Db) -> None:
         await db.register("rack-b", [nic("eth0", None), nic("eth0", None)])
     with pytest.raises(InvalidInput, match="not reported"):
         await db.register("rack-b", [nic("br0", None, type="bridge", parents=["eth7"])])
+    with pytest.raises(InvalidInput, match="share MAC"):
+        await db.register("rack-b", [nic("eth0", "52:54:00:00:00:01"), nic("eth1", "52:54:00:00:00:01")])
     with pytest.raises(InvalidInput, match="hostname"):
         await db.register(" ", [])
 

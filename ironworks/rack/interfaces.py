@@ -86,8 +86,13 @@ def parse_interfaces(links: Iterable[dict[str, Any]], addrs: Iterable[dict[str, 
             parents = [parent]
         elif kind in ("bond", "bridge"):
             parents = sorted(members.get(name, []))
-        # A bond member shows the bond's MAC in `address`; its own is `permaddr`.
-        mac = (link.get("permaddr") if kind == "physical" else None) or link.get("address") or None
+        # A bond member shows the bond's MAC in `address`; its own is `permaddr` (older iproute2:
+        # only the bond's slave data has it).
+        own = None
+        if kind == "physical":
+            slave = (link.get("linkinfo") or {}).get("info_slave_data") or {}
+            own = link.get("permaddr") or slave.get("perm_hwaddr")
+        mac = own or link.get("address") or None
         reports[name] = InterfaceReport(
             name=name, type=kind, mac_address=mac, parents=parents, vid=vid,
             enabled="UP" in link.get("flags", ()), addresses=addresses.get(name, []))

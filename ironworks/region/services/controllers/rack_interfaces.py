@@ -59,6 +59,10 @@ def check_report(interfaces: Sequence[InterfaceReport]) -> None:
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise InvalidInput.field("interfaces", f"Interface(s) reported twice: {', '.join(twice)}.")
+    macs = [m for r in interfaces if r.type == "physical" and (m := mac(r.mac_address))]
+    shared = sorted({m for m in macs if macs.count(m) > 1})
+    if shared:
+        raise InvalidInput.field("interfaces", f"Physical interfaces share MAC address(es): {', '.join(shared)}.")
     known = set(names)
     for r in interfaces:
         missing = [p for p in r.parents if p not in known]
