@@ -70,7 +70,7 @@ class SimRack:
         self.refusal: Exception | None = None
 
     async def _run(self) -> None:
-        agent = self.agent = RackAgent(self.state, self.hostname, __version__, lambda: self.interfaces,
+        agent = self.agent = RackAgent(self.state, self.hostname, __version__, self._interfaces,
                                        service_statuses)
         identity = RackIdentity(self.hostname, __version__, self.state.secret, self.state.system_id,
                                 self.state.cluster_uuid)
@@ -86,6 +86,9 @@ class SimRack:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await channel.close()
+
+    async def _interfaces(self) -> list[InterfaceReport]:
+        return list(self.interfaces)
 
     @property
     def system_id(self) -> str | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Callable
+from typing import Awaitable, Callable
 
 from ironworks.common.logs import first_line, log_throttled
 from ironworks.common.protocol.interfaces import InterfaceReport
@@ -21,7 +21,7 @@ SERVICES_REPORT_S = 30.0
 
 class RackAgent:
     def __init__(self, state, hostname: str, version: str,  # noqa: ANN001
-                 interfaces: Callable[[], list[InterfaceReport]],
+                 interfaces: Callable[[], Awaitable[list[InterfaceReport]]],
                  services: Callable[[], dict[str, tuple[str, str]]]) -> None:
         self.state = state
         self.hostname = hostname
@@ -35,8 +35,13 @@ class RackAgent:
         self.reported_interfaces: list[dict] | None = None
         self.reported_services: dict | None = None
 
-    def _interfaces(self) -> list[dict]:
-        return [i.model_dump() for i in self.interfaces()]
+    async def _interfaces(self) -> list[dict] | None:
+        """This host's interfaces now; None when they cannot be read (the last report stands)."""
+        try:
+            return [i.model_dump() for i in await self.interfaces()]
+        except Exception as exc:
+            log_throttled(log, first_line(exc), "cannot read this host's interfaces: %s", first_line(exc))
+            return None
 
     async def on_welcome(self, link: RegionLink, welcome: dict) -> None:
         """Before a link takes calls: register through it when this run has not yet, or when
@@ -44,10 +49,10 @@ class RackAgent:
         async with self._register_lock:
             if self.registered.is_set() and welcome.get("attached"):
                 return
-            interfaces = self._interfaces()
+            interfaces = await self._interfaces()
             result = await link.call("register", {
                 "hostname": self.hostname, "system_id": self.state.system_id(), "version": self.version,
-                "interfaces": interfaces}, 30.0)
+                "interfaces": interfaces or []}, 30.0)
             if result["system_id"] != self.state.system_id():
                 log.info("registered as %s (system id %s) through region %s", self.hostname,
                          result["system_id"], link.hostname)
@@ -81,7 +86,9 @@ class RackAgent:
 
     async def _report_interfaces(self, forced: bool) -> None:
         assert self.channel is not None
-        interfaces = self._interfaces()
+        interfaces = await self._interfaces()
+        if interfaces is None:
+            return
         if forced or interfaces != self.reported_interfaces:
             await self.channel.call("report_interfaces", {"interfaces": interfaces})
             if self.reported_interfaces is not None and interfaces != self.reported_interfaces:

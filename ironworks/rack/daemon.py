@@ -81,7 +81,8 @@ class Rackd:
 
     async def _run_channel(self) -> object:
         hostname = socket.gethostname()
-        agent = RackAgent(self.state, hostname, __version__, host_interfaces.discover, service_statuses)
+        agent = RackAgent(self.state, hostname, __version__, host_interfaces.discover_interfaces,
+                           service_statuses)
         identity = RackIdentity(hostname, __version__, self._secret, self.state.system_id,
                                 self.state.cluster_uuid)
         discovery = Discovery(self._urls, self.state.cached_endpoints, self.state.cache_endpoints)

@@ -4,7 +4,7 @@ boot) plug their supervisors in here; until then they do not run, and say so."""
 
 from __future__ import annotations
 
-RACK_SERVICES = ("tftp", "http", "dhcpd", "dhcpd6", "ntp_rack", "proxy_rack", "syslog_rack", "agent")
+from ironworks.common.protocol.services import RACK_SERVICES
 
 
 def service_statuses() -> dict[str, tuple[str, str]]:

@@ -12,17 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.common.errors import Refused
 from ironworks.common.nodetypes import RACK_TYPES, REGION_TYPES, NodeType
+from ironworks.common.protocol.services import RACK_SERVICES as REPORTED_RACK_SERVICES
+from ironworks.common.protocol.services import RACKD
 from ironworks.db import tables as t
+from ironworks.region.services.controllers import rack_links
 from ironworks.region.services.controllers.rack_removal import (
     VlanRoles,
     plan_rack_removal,
     refusal_message,
 )
-from ironworks.region.services.controllers import rack_links
 from ironworks.region.services.nodes import query as nodes
 
-RACK_SERVICES = ("rackd", "tftp", "http", "dhcpd", "dhcpd6", "ntp_rack", "proxy_rack",
-                 "syslog_rack", "agent")  # rack/services.py reports all but rackd
+RACK_SERVICES = (RACKD, *REPORTED_RACK_SERVICES)
 REGION_SERVICES = ("regiond", "bind9", "ntp_region", "proxy", "reverse_proxy", "syslog_region",
                    "temporal", "temporal-worker")
 
