@@ -9,7 +9,7 @@ so the test process reaches the hosts' services directly.  Each lab takes its ow
 198.18.0.0/15 (dcnames.py: allocation, naming, the sweep of labs whose creator died); the
 management VLAN is its first /26, other VLANs get the next free aligned blocks.
 
-Regions and racks running in hosts are in dchosts.py.
+Regions and racks running in hosts: add_region/add_rack (the daemons are in dchosts.py).
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ironworks.lab import dcnames, dcprobe
+from ironworks.lab.dchosts import LabRack, NsRegion
 from ironworks.lab.dcswitch import Switch, make_switch
+from ironworks.lab.harness import Cluster, world_traversable_tempdir
 from ironworks.lab.netns import LabError, NetLab, _ip, require_programs
 
 MGMT_VID = 99
@@ -181,6 +183,25 @@ class DataCentre:
                     _ip("-n", host.ns, "addr", "add", cidr, "dev", devices[vid])
                     host.addresses[(devices[vid], vid)] = cidr
         return host
+
+    def add_region(self, cluster: Cluster, role: str, *nics: Nic, dbname: str | None = None,
+                   workers: int = 1, port: int = 5240) -> NsRegion:
+        """A host running a region (configured, not started: `start()` it, or `start_regions`)
+        on `dbname` (a fresh database by default), listening on its management address."""
+        host = self.add_host(role, *nics)
+        region = NsRegion(cluster, dbname or cluster.new_database(), port,
+                          world_traversable_tempdir(f"iw-{role}-"), address=host.address(),
+                          hostname=role, workers=workers, netns=host.ns)
+        self.closers.append(region.close)
+        region.configure()
+        return region
+
+    def add_rack(self, role: str, *nics: Nic) -> LabRack:
+        """A host for a rack controller (nothing started): `register()` then `start()` it."""
+        host = self.add_host(role, *nics)
+        rack = LabRack(host.ns, role, world_traversable_tempdir(f"iw-{role}-"))
+        self.closers.append(rack.close)
+        return rack
 
     def set_port(self, host: Host, ifname: str, up: bool) -> None:
         """Pull (or plug back) one of a host's cables at the switch."""
