@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import ipaddress
 import json
+import logging
 import os
 import re
 import secrets
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import Iterator
 
 from ironworks.lab.netns import LabError, list_namespaces
+
+log = logging.getLogger(__name__)
 
 RUN_DIR = Path("/run/ironworks-lab")
 NAME_PREFIX = "iwdc"
@@ -210,11 +213,17 @@ def _sweep_locked() -> list[str]:
         m = _NAME.match(found)
         if m and m.group(1) not in records and not alive(int(m.group(2))):
             dead.add(m.group(1))
+    swept = []
     for name in sorted(dead):
-        remove_lab(name, records[name].uplink if name in records else "")
+        try:
+            remove_lab(name, records[name].uplink if name in records else "")
+        except LabError as exc:  # someone else's leftovers must not stop a new lab: retry later
+            log.warning("cannot sweep lab %s yet: %s", name, exc)
+            continue
         if name in records:
             records[name].path.unlink(missing_ok=True)
-    return sorted(dead)
+        swept.append(name)
+    return swept
 
 
 def sweep() -> list[str]:
