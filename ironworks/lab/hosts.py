@@ -21,7 +21,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 import httpx
 
@@ -132,6 +132,31 @@ def kill_session(process: subprocess.Popen, sig: int = signal.SIGKILL) -> list[i
     return pids
 
 
+def kill9_session(process: subprocess.Popen) -> list[int]:
+    """`kill -9` a process started with its own session, and every member, each by PID."""
+    pids = kill_session(process, signal.SIGKILL)
+    _exited_unreaped(process, 10)
+    _signal_all(session_members(process.pid), signal.SIGKILL)  # anything forked meanwhile
+    process.wait(10)
+    return pids
+
+
+def launch_as_host(hostname: str, argv: list[str], *, env: dict[str, str], log: Path,
+                   wrapper: Sequence[str] = ()) -> subprocess.Popen:
+    """Start `argv` with UTS hostname `hostname` in a new session, output appended to `log`.
+    Every step execs (wrapper, unshare, sh), so the Popen's PID is the program's own."""
+    require_unshare()
+    out = open(log, "ab")
+    try:
+        return subprocess.Popen(
+            [*wrapper, "unshare", "--uts", "--", "sh", "-c", 'hostname "$1" && shift && exec "$@"',
+             "sh", hostname, *argv],
+            env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True)
+    finally:
+        out.close()  # the child has its own copy
+
+
 def stop_process(process: subprocess.Popen | None, timeout: float = 20) -> None:
     """SIGTERM the leader; SIGKILL it and its session if it does not exit in time; SIGKILL any
     member of its session left behind (workers whose master died); then reap the leader."""
@@ -192,17 +217,13 @@ class LabRegion(Region):
 
     def launch(self) -> subprocess.Popen:
         """Start maas-regiond in its own session and UTS namespace; do not wait."""
-        require_unshare()
-        log = open(self.logfile, "ab")
-        try:
-            self.process = subprocess.Popen(
-                ["unshare", "--uts", "--", "sh", "-c", 'hostname "$1" && exec "$2"', "sh",
-                 self.hostname, str(BIN / "maas-regiond")],
-                env=self.command_env(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True)
-        finally:
-            log.close()
+        self.process = launch_as_host(self.hostname, [str(BIN / "maas-regiond")], env=self.command_env(),
+                                      log=self.logfile, wrapper=self.wrapper())
         return self.process
+
+    def wrapper(self) -> list[str]:
+        """What the command runs inside of (e.g. `ip netns exec NS`): nothing, on loopback."""
+        return []
 
     def start(self, timeout: float = 90) -> None:
         self.launch()
@@ -229,11 +250,7 @@ class LabRegion(Region):
 
     def kill9(self) -> list[int]:
         """`kill -9` the whole region: master and workers, each by PID.  Returns the PIDs."""
-        pids = kill_session(self.process, signal.SIGKILL)
-        _exited_unreaped(self.process, 10)
-        _signal_all(session_members(self.process.pid), signal.SIGKILL)  # anything forked meanwhile
-        self.process.wait(10)
-        return pids
+        return kill9_session(self.process)
 
     def stop(self) -> None:
         stop_process(self.process)

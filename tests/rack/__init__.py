@@ -1,0 +1,1 @@
+"""Rack controller scenarios in the one-machine data centre (ironworks.lab.datacentre)."""
