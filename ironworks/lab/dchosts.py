@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from ironworks.lab.harness import BIN, world_traversable_tempdir
-from ironworks.lab.hosts import LabRegion, kill9_session, launch_as_host, require_unshare, stop_process
+from ironworks.lab.hosts import (
+    LabRegion,
+    kill9_session,
+    launch_as_host,
+    require_unshare,
+    stop_process,
+)
 from ironworks.lab.netns import LabError
 
 

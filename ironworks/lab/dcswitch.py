@@ -5,14 +5,14 @@ its access VLAN (pvid) or a trunk carrying tagged VLANs, and a trunk host gets r
 sub-interfaces `ethN.<vid>`.  Needs CONFIG_BRIDGE_VLAN_FILTERING and CONFIG_VLAN_8021Q.
 
 `BridgePerVlanSwitch` (emulated, for kernels without them, e.g. the CI's): one bridge per VLAN;
-every (cable, VLAN) pair is its own veth, so a trunk host's `ethN.<vid>` is a veth (with the
-parent's MAC, as a VLAN device would have) plugged into that VLAN's bridge.  At layer 3 the two
-are the same lab: the same interface names, addresses and reachability.
+every (cable, VLAN) pair is its own veth, so a trunk host's `ethN.<vid>` is a veth plugged into
+that VLAN's bridge.  At layer 3 the two are the same lab: the same interface names, addresses
+and reachability.  The veth has a MAC of its own: a rack reports it as a physical NIC (which it
+is), and two physical NICs on one MAC would be refused as a conflict.
 """
 
 from __future__ import annotations
 
-import json
 import subprocess
 from dataclasses import dataclass, field
 
@@ -27,10 +27,6 @@ def bridge(ns: str, *args: str) -> subprocess.CompletedProcess:
     if result.returncode != 0:
         raise LabError(f"bridge {' '.join(args)} in {ns}: {result.stderr.strip()}")
     return result
-
-
-def _mac(ns: str, ifname: str) -> str:
-    return json.loads(_ip("-j", "-n", ns, "link", "show", ifname).stdout)[0]["address"]
 
 
 @dataclass
@@ -127,10 +123,9 @@ class BridgePerVlanSwitch(Switch):
         if untagged is not None:
             self._attach(cable, untagged, untagged=True)
             devices[untagged] = ifname
-        parent_mac = mac or _mac(host_ns, ifname)
         for vid in tagged:
             dev, port = f"{ifname}.{vid}", f"{cable}.{vid}"
-            self._veth(host_ns, dev, port, parent_mac)
+            self._veth(host_ns, dev, port, None)
             self._attach(port, vid, untagged=False)
             self.ports[cable].append(port)
             devices[vid] = dev

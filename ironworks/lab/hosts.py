@@ -26,7 +26,14 @@ from typing import Any, Callable, Iterable, Sequence
 import httpx
 
 from ironworks.db.embedded import EmbeddedPostgres
-from ironworks.lab.harness import BIN, DB_PASSWORD, Cluster, Region, free_port, world_traversable_tempdir
+from ironworks.lab.harness import (
+    BIN,
+    DB_PASSWORD,
+    Cluster,
+    Region,
+    free_port,
+    world_traversable_tempdir,
+)
 
 # Each test module uses its own addresses, so modules running in parallel (pytest -n) never
 # compete for an address:port.

@@ -21,7 +21,13 @@ from typing import Any
 
 import httpx
 
-from ironworks.lab.harness import DB_PASSWORD, APIClient, Region, free_port, world_traversable_tempdir
+from ironworks.lab.harness import (
+    DB_PASSWORD,
+    APIClient,
+    Region,
+    free_port,
+    world_traversable_tempdir,
+)
 from ironworks.lab.pgpair import PgPair
 
 ZONE_PREFIX = "pgfo"

@@ -15,7 +15,14 @@ from sqlalchemy.exc import DBAPIError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ironworks import __version__
-from ironworks.common.errors import Conflict, DomainError, InvalidInput, NotFound, Refused, Unavailable
+from ironworks.common.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    Refused,
+    Unavailable,
+)
 from ironworks.common.logs import first_line
 from ironworks.common.protocol import auth
 from ironworks.common.protocol import messages as m
