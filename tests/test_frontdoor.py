@@ -9,7 +9,12 @@ import re
 import pytest
 
 from ironworks.cli import region as cli
-from ironworks.region.frontdoor.haproxy import HEALTH_PATH, Backend, HAProxyOptions, haproxy_config
+from ironworks.region.frontdoor.haproxy import (
+    HEALTH_PATH,
+    Backend,
+    HAProxyOptions,
+    haproxy_config,
+)
 from ironworks.region.frontdoor.keepalived import KeepalivedOptions, keepalived_config
 
 

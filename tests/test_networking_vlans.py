@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from typing import Iterator
+
+import pytest
 
 from ironworks.lab.harness import APIClient, Region
 from ironworks.lab.nodes import add_node
+from ironworks.lab.simrack import RackLoop, connect_existing
 
 PRIMARY_NEEDED = {"__all__": ["dhcp can only be turned on when a primary rack controller is set."]}
 RANGE_NEEDED = {"dhcp_on": ["dhcp can only be turned on when a dynamic IP range is defined."]}
@@ -199,11 +203,23 @@ def test_dhcp_on_as_python_libmaas_sends_it(api: APIClient, region: Region) -> N
     assert (shown["dhcp_on"], shown["primary_rack"], shown["secondary_rack"], shown["vid"]) == (True, rack, None, 30)
 
 
-def test_primary_and_secondary_rules(api: APIClient, region: Region) -> None:
+@pytest.fixture(scope="module")
+def racks() -> Iterator[RackLoop]:
+    """Racks that are really connected (the secondary rule needs a primary that is up)."""
+    with RackLoop() as loop:
+        yield loop
+
+
+def test_primary_and_secondary_rules(api: APIClient, region: Region, racks: RackLoop) -> None:
     vlan = new_vlan(api, dynamic_range=True)
     path = f"vlans/{vlan['id']}/"
     one, two = plug(region, "rack-one", vlan["id"]), plug(region, "rack-two", vlan["id"], node_type=4)
     assert api.put(path, {"primary_rack": one, "dhcp_on": "1"}).status_code == 200
+    # MAAS: "The primary rack controller must be up and running to set a secondary ..."
+    response = api.put(path, {"secondary_rack": two})
+    assert response.status_code == 400 and "must be up and running" in response.json()["secondary_rack"][0]
+    connect_existing(racks, region, one)
+    connect_existing(racks, region, two)
 
     response = api.put(path, {"secondary_rack": one})
     assert response.json() == {"secondary_rack": [f"{one} is already set as the primary rack controller"]}
@@ -260,9 +276,10 @@ def test_relay_vlan(api: APIClient, region: Region) -> None:
     assert api.put(path, {"relay_vlan": ""}).json()["relay_vlan"] is None
 
 
-def test_vlan_list_shows_dhcp_settings(api: APIClient, region: Region) -> None:
+def test_vlan_list_shows_dhcp_settings(api: APIClient, region: Region, racks: RackLoop) -> None:
     vlan = new_vlan(api, 50, dynamic_range=True)
     one, two = plug(region, "rack-l1", vlan["id"]), plug(region, "rack-l2", vlan["id"])
+    connect_existing(racks, region, one)
     api.put(f"vlans/{vlan['id']}/", {"primary_rack": one, "secondary_rack": two, "dhcp_on": "true"})
     listed = {v["vid"]: v for v in api.get(f"fabrics/{vlan['fabric_id']}/vlans/").json()}
     assert (listed[50]["primary_rack"], listed[50]["secondary_rack"], listed[50]["dhcp_on"]) == (one, two, True)

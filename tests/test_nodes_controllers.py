@@ -1,18 +1,27 @@
 """Rack and region controllers: read, update, and the delete rules (DHCP hand-over, running
-regions, region+rack nodes).  Racks register over the rack channel, which does not exist yet,
-so their rows are inserted with SQL."""
+regions, region+rack nodes).  Racks are written into the database (lab/nodes.add_node);
+those that must count as connected are brought to life by a simulated rack (lab/simrack)."""
 
 from __future__ import annotations
 
 import itertools
 import random
+from typing import Iterator
 
 import pytest
 
 from ironworks.lab.harness import APIClient, Region
-from ironworks.lab.nodes import add_node, random_mac
+from ironworks.lab.nodes import NOT_CONNECTED, add_node, random_mac
+from ironworks.lab.simrack import RackLoop, connect_existing
 
 _vids = itertools.count(random.randint(100, 3000))
+
+
+@pytest.fixture(scope="module")
+def racks() -> Iterator[RackLoop]:
+    """Connected racks: only they can take over DHCP from a deleted one."""
+    with RackLoop() as loop:
+        yield loop
 
 
 def add_vlan(region: Region, primary: int | None = None, secondary: int | None = None,
@@ -36,7 +45,7 @@ def node_type(region: Region, node_id: int) -> int | None:
 
 def test_rack_json_has_services_interfaces_and_links(api: APIClient, region: Region) -> None:
     node_id, system_id = add_node(region, "rack-json", vlans=(5001,),
-                                  services={"rackd": "running", "tftp": "degraded", "dhcpd": "off"})
+                                  services={"tftp": "degraded", "dhcpd": "off"})
     region.sql("INSERT INTO subnet (name, cidr, vlan_id, gateway_ip) VALUES ('rack-json-net', "
                "'10.77.0.0/24', 5001, '10.77.0.1') ON CONFLICT DO NOTHING")
     region.sql("INSERT INTO ip_address (ip, alloc_type, subnet_id, interface_id) SELECT '10.77.0.5', 'sticky', "
@@ -46,7 +55,7 @@ def test_rack_json_has_services_interfaces_and_links(api: APIClient, region: Reg
     assert (rack["hostname"], rack["node_type"], rack["node_type_name"]) == ("rack-json", 2, "Rack controller")
     assert rack["resource_uri"] == f"/MAAS/api/2.0/rackcontrollers/{system_id}/"
     assert rack["service_set"] == [{"name": "dhcpd", "status": "off", "status_info": ""},
-                                   {"name": "rackd", "status": "running", "status_info": ""},
+                                   {"name": "rackd", "status": "dead", "status_info": NOT_CONNECTED},
                                    {"name": "tftp", "status": "degraded", "status_info": ""}]
     iface = rack["interface_set"][0]
     assert (iface["vlan"]["id"], iface["vlan"]["fabric"], iface["effective_mtu"]) == (5001, "fabric-0", 1500)
@@ -116,11 +125,14 @@ def test_unknown_controllers_are_404(api: APIClient) -> None:
 
 # -- deleting racks: DHCP hand-over --------------------------------------------------------
 
-def test_deleting_a_primary_promotes_the_secondary_and_recruits_a_new_one(api: APIClient, region: Region) -> None:
+def test_deleting_a_primary_promotes_the_secondary_and_recruits_a_new_one(api: APIClient, region: Region,
+                                                                         racks: RackLoop) -> None:
     vlan_id, _ = add_vlan(region)
     primary, primary_sid = add_node(region, "dhcp-primary")
     secondary, _ = add_node(region, "dhcp-secondary")
-    spare, _ = add_node(region, "dhcp-spare", vlans=(vlan_id,))
+    add_node(region, "dhcp-offline", vlans=(vlan_id,))  # on the VLAN but not connected: passed over
+    spare, spare_sid = add_node(region, "dhcp-spare", vlans=(vlan_id,))
+    connect_existing(racks, region, spare_sid)
     region.sql("UPDATE vlan SET primary_rack_id = %s, secondary_rack_id = %s WHERE id = %s",
                (primary, secondary, vlan_id))
     assert api.delete(f"rackcontrollers/{primary_sid}/").status_code == 204
@@ -128,11 +140,14 @@ def test_deleting_a_primary_promotes_the_secondary_and_recruits_a_new_one(api: A
     assert node_type(region, primary) is None
 
 
-def test_deleting_a_lone_primary_hands_dhcp_to_another_rack_on_the_vlan(api: APIClient, region: Region) -> None:
+def test_deleting_a_lone_primary_hands_dhcp_to_another_rack_on_the_vlan(api: APIClient, region: Region,
+                                                                        racks: RackLoop) -> None:
     vlan_id, _ = add_vlan(region)
     primary, primary_sid = add_node(region, "lone-primary", vlans=(vlan_id,))
-    other, _ = add_node(region, "lone-other", vlans=(vlan_id,))
-    add_node(region, "lone-elsewhere", vlans=(5001,))  # not on the VLAN: not a candidate
+    other, other_sid = add_node(region, "lone-other", vlans=(vlan_id,))
+    connect_existing(racks, region, other_sid)
+    _, elsewhere = add_node(region, "lone-elsewhere", vlans=(5001,))  # not on the VLAN: not a candidate
+    connect_existing(racks, region, elsewhere)
     region.sql("UPDATE vlan SET primary_rack_id = %s WHERE id = %s", (primary, vlan_id))
     assert api.delete(f"rackcontrollers/{primary_sid}/").status_code == 204
     assert roles(region, vlan_id) == (other, None, True)
@@ -175,11 +190,12 @@ def test_deleting_a_secondary_replaces_or_clears_it(api: APIClient, region: Regi
     assert roles(region, vlan_id) == (primary, None, True)
 
 
-def test_region_and_rack_deleted_as_rack_stays_a_region(api: APIClient, region: Region) -> None:
+def test_region_and_rack_deleted_as_rack_stays_a_region(api: APIClient, region: Region, racks: RackLoop) -> None:
     vlan_id, _ = add_vlan(region)
     node_id, system_id = add_node(region, "both-delete-rack", node_type=4, vlans=(vlan_id,),
-                                  services={"rackd": "running", "regiond": "running"})
-    other, _ = add_node(region, "both-delete-peer", vlans=(vlan_id,))
+                                  services={"regiond": "running"})
+    other, other_sid = add_node(region, "both-delete-peer", vlans=(vlan_id,))
+    connect_existing(racks, region, other_sid)
     region.sql("UPDATE vlan SET primary_rack_id = %s WHERE id = %s", (node_id, vlan_id))
     assert api.delete(f"rackcontrollers/{system_id}/").status_code == 204
     assert node_type(region, node_id) == 3
@@ -208,7 +224,7 @@ def test_stopped_region_can_be_deleted(api: APIClient, region: Region) -> None:
 
 def test_region_and_rack_deleted_as_region_stays_a_rack(api: APIClient, region: Region) -> None:
     node_id, system_id = add_node(region, "both-delete-region", node_type=4,
-                                  services={"regiond": "off", "rackd": "running"})
+                                  services={"regiond": "off"})
     assert api.delete(f"regioncontrollers/{system_id}/").status_code == 204
     assert node_type(region, node_id) == 2
     services = [s["name"] for s in api.get(f"rackcontrollers/{system_id}/").json()["service_set"]]

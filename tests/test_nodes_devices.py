@@ -9,6 +9,7 @@ import struct
 
 from ironworks.lab.harness import APIClient, Region
 from ironworks.lab.nodes import add_node
+from ironworks.lab.simrack import RackLoop, connect_existing
 
 
 def _mac() -> str:
@@ -128,7 +129,7 @@ def test_users_own_their_devices(api: APIClient, user_api: APIClient) -> None:
 def test_nodes_lists_every_type_as_its_type_renders(api: APIClient, region: Region) -> None:
     machine = _machine(api)
     device = _ok(api.post("devices/", {"mac_addresses": _mac(), "parent": machine}))["system_id"]
-    _, rack = add_node(region, "nodes-rack", services={"rackd": "running"})
+    _, rack = add_node(region, "nodes-rack")
     listed = {n["system_id"]: n for n in _ok(api.get("nodes/"))}
     assert {machine, device, rack} <= set(listed)
     assert (listed[machine]["node_type"], listed[machine]["node_type_name"]) == (0, "Machine")
@@ -140,7 +141,8 @@ def test_nodes_lists_every_type_as_its_type_renders(api: APIClient, region: Regi
     assert listed[device] == _ok(api.get(f"devices/{device}/"))
     assert listed[rack] == _ok(api.get(f"rackcontrollers/{rack}/"))
     assert _ok(api.get(f"nodes/{device}/")) == listed[device]
-    assert _ok(api.get(f"nodes/{rack}/"))["service_set"] == [{"name": "rackd", "status": "running", "status_info": ""}]
+    assert _ok(api.get(f"nodes/{rack}/"))["service_set"] == [
+        {"name": "rackd", "status": "dead", "status_info": "Not connected to any region controllers."}]
     # Node filters, as for machines.
     assert [n["system_id"] for n in _ok(api.get("nodes/", id=[machine, device]))] == [machine, device]
     assert [n["system_id"] for n in _ok(api.get("nodes/", hostname="nodes-rack"))] == [rack]
@@ -150,6 +152,12 @@ def test_nodes_lists_every_type_as_its_type_renders(api: APIClient, region: Regi
 
 
 def test_deleting_nodes_follows_each_types_rules(api: APIClient, user_api: APIClient, region: Region) -> None:
+    with RackLoop() as racks:
+        _deleting_nodes_follows_each_types_rules(api, user_api, region, racks)
+
+
+def _deleting_nodes_follows_each_types_rules(api: APIClient, user_api: APIClient, region: Region,
+                                             racks: RackLoop) -> None:
     machine = _machine(api)
     assert user_api.delete(f"nodes/{machine}/").status_code == 403
     assert api.delete(f"nodes/{machine}/").status_code == 204
@@ -177,6 +185,7 @@ def test_deleting_nodes_follows_each_types_rules(api: APIClient, user_api: APICl
     assert _ok(api.get(f"vlans/{vlan}/"))["dhcp_on"] is True
     # With a second rack on the VLAN, DHCP moves to it and the delete goes through.
     _, other = add_node(region, "nodes-dhcp-rack-2", vlans=[vlan])
+    connect_existing(racks, region, other)  # only a connected rack can take DHCP over
     assert api.delete(f"nodes/{rack}/").status_code == 204
     assert _ok(api.get(f"vlans/{vlan}/"))["primary_rack"] == other
 

@@ -9,7 +9,11 @@ import orjson
 import pytest
 
 from ironworks.common.errors import InvalidInput
-from ironworks.common.power_types import POWER_TYPES, check_power_parameters, check_power_type
+from ironworks.common.power_types import (
+    POWER_TYPES,
+    check_power_parameters,
+    check_power_type,
+)
 from ironworks.region.api.render_node import render_nodes, render_nodes_json
 from ironworks.region.services.nodes.architectures import normalise_architecture
 from ironworks.region.services.nodes.hostnames import candidate

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from ironworks.common.protocol.interfaces import InterfaceReport
-from ironworks.region.services.networking.placement import NewFabric, Plan, VlanRef, place
+from ironworks.region.services.networking.placement import (
+    NewFabric,
+    Plan,
+    VlanRef,
+    place,
+)
 
 # Fabric 0 (VLAN 5001 untagged, 5002 vid 10), fabric 3 (VLAN 7 untagged).
 VLANS = {5001: (0, 0), 5002: (0, 10), 7: (3, 0)}

@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ironworks.lab.harness import BIN, Cluster, Region, free_port, world_traversable_tempdir
+from ironworks.lab.harness import (
+    BIN,
+    Cluster,
+    Region,
+    free_port,
+    world_traversable_tempdir,
+)
 
 
 def _children(pid: int) -> list[int]:

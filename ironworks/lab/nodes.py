@@ -10,7 +10,7 @@ import secrets
 from typing import Any, Protocol, Sequence
 
 from ironworks import __version__
-from ironworks.common.nodetypes import NodeStatus, NodeType
+from ironworks.common.nodetypes import RACK_TYPES, NodeStatus, NodeType
 
 
 class Database(Protocol):
@@ -19,6 +19,9 @@ class Database(Protocol):
 
 def random_mac() -> str:
     return "52:54:04:" + ":".join(f"{b:02x}" for b in secrets.token_bytes(3))
+
+
+NOT_CONNECTED = "Not connected to any region controllers."
 
 
 def add_node(db: Database, hostname: str, node_type: int = NodeType.RACK_CONTROLLER, *,
@@ -34,7 +37,13 @@ def add_node(db: Database, hostname: str, node_type: int = NodeType.RACK_CONTROL
     for i, vlan_id in enumerate(vlans):
         db.sql("INSERT INTO interface (node_id, name, type, mac_address, vlan_id) VALUES (%s, %s, 'physical', %s, %s)",
             (node_id, f"eth{i}", random_mac(), vlan_id))
-    for name, state in (services or {}).items():
+    services = dict(services or {})
+    if node_type in RACK_TYPES and "rackd" not in services:
+        # Its true state: nothing connects for it (lab/simrack.connect_existing brings it to life),
+        # and the regions' liveness pass would soon write just this.
+        db.sql("INSERT INTO service (node_id, name, status, status_info) VALUES (%s, 'rackd', 'dead', %s)",
+               (node_id, NOT_CONNECTED))
+    for name, state in services.items():
         db.sql("INSERT INTO service (node_id, name, status) VALUES (%s, %s, %s)", (node_id, name, state))
     return node_id, system_id
 

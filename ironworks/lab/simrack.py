@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Coroutine
@@ -147,3 +148,27 @@ class RackLoop:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def connect_existing(loop: RackLoop, region, system_id: str, timeout: float = 30) -> SimRack:  # noqa: ANN001
+    """Bring a rack node a test wrote into the database (lab/nodes.add_node) to life: a SimRack
+    with its hostname and its interfaces (names and MACs, so they keep their VLANs) connects
+    to `region` (a harness Region) and registers as that node."""
+    hostname, secret = region.sql(
+        "SELECT n.hostname, (SELECT value #>> '{}' FROM config WHERE name = 'rpc_shared_secret') "
+        "FROM node n WHERE n.system_id = %s", (system_id,))[0]
+    if secret is None:  # no region has started on this database since the secret existed
+        raise RuntimeError("the cluster has no shared secret yet")
+    nics = region.sql("SELECT name, mac_address::text FROM interface i JOIN node n ON n.id = i.node_id "
+                      "WHERE n.system_id = %s AND i.type = 'physical' ORDER BY i.id", (system_id,))
+    rack = SimRack(hostname, [region.url.rstrip("/")], secret,
+                   [{"name": name, "type": "physical", "mac_address": mac} for name, mac in nics])
+    rack.state.set_system_id(system_id)
+    loop.start(rack)
+    deadline = time.monotonic() + timeout
+    while not region.sql("SELECT 1 FROM rack_connection c JOIN node n ON n.id = c.node_id "
+                         "WHERE n.system_id = %s", (system_id,)):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"rack {hostname} did not connect within {timeout:.0f} s")
+        time.sleep(0.1)
+    return rack

@@ -23,12 +23,20 @@ from ironworks.region import parent_death
 from ironworks.region.cluster import budget
 from ironworks.region.cluster.feed import ChangeFeed
 from ironworks.region.cluster.fresh import FreshSessions, Probe
-from ironworks.region.cluster.liveness import HEARTBEAT_S, LIVENESS_INTERVAL_S, Contact, rpc_document
+from ironworks.region.cluster.liveness import (
+    HEARTBEAT_S,
+    LIVENESS_INTERVAL_S,
+    Contact,
+    rpc_document,
+)
 from ironworks.region.cluster.singleton import Singleton
 from ironworks.region.config import RegionConfig
 from ironworks.region.rpc.hub import RackHub
 from ironworks.region.services.controllers import processes, rack_links
-from ironworks.region.services.controllers.cluster import ClusterIdentity, cluster_identity
+from ironworks.region.services.controllers.cluster import (
+    ClusterIdentity,
+    cluster_identity,
+)
 
 log = logging.getLogger("ironworks.runtime")
 

@@ -20,7 +20,12 @@ from typing import Iterator
 import psycopg
 import pytest
 
-from ironworks.lab.pgfailover import FailoverReport, run_failover, start_region_on, stop_region
+from ironworks.lab.pgfailover import (
+    FailoverReport,
+    run_failover,
+    start_region_on,
+    stop_region,
+)
 from ironworks.lab.pgpair import PgPair
 
 pytestmark = pytest.mark.slow

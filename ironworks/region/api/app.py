@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
+from ironworks.common.protocol import messages as rack_protocol
 from ironworks.db.connect import POOL_SIZE, async_engine
 from ironworks.region.api import accounts
 from ironworks.region.api.admission import AdmissionControl
@@ -19,7 +20,6 @@ from ironworks.region.api.describe import api_hash, describe
 from ironworks.region.api.dispatch import dispatch, failure_response, text_response
 from ironworks.region.api.operations import API_PREFIX, Handler
 from ironworks.region.api.resources import HANDLERS
-from ironworks.common.protocol import messages as rack_protocol
 from ironworks.region.config import Paths, database_target, load
 from ironworks.region.rpc.endpoint import rack_channel
 from ironworks.region.runtime import RegionRuntime

@@ -7,7 +7,14 @@ API layer alone.  The dispatcher turns both into responses, so no client mistake
 
 from __future__ import annotations
 
-from ironworks.common.errors import Conflict, DomainError, InvalidInput, NotFound, Refused, Unavailable
+from ironworks.common.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    Refused,
+    Unavailable,
+)
 
 
 class APIError(Exception):

@@ -15,7 +15,14 @@ from ironworks.common.nodetypes import NODE_TYPE_NAMES, NodeType
 from ironworks.region.api.operations import API_PREFIX
 
 # render_node's building blocks: the per-response cache and one node's JSON.
-from ironworks.region.api.render_node import NODE_WIDTH, _fragment, _gc_paused, _interfaces, _node, _Shared
+from ironworks.region.api.render_node import (
+    NODE_WIDTH,
+    _fragment,
+    _gc_paused,
+    _interfaces,
+    _node,
+    _Shared,
+)
 from ironworks.region.services.nodes.query import NODE, NodeData
 
 COLLECTIONS = {NodeType.MACHINE: "machines", NodeType.DEVICE: "devices",

@@ -7,7 +7,14 @@ from pydantic import Field
 from ironworks.db import tables as t
 from ironworks.region.api import render
 from ironworks.region.api.context import Call
-from ironworks.region.api.fields import CIDR, MAX_TEXT, Bool, Clearable, DNSServers, OptionalIP
+from ironworks.region.api.fields import (
+    CIDR,
+    MAX_TEXT,
+    Bool,
+    Clearable,
+    DNSServers,
+    OptionalIP,
+)
 from ironworks.region.api.operations import Form, Handler
 from ironworks.region.services.networking import subnets as svc
 from ironworks.region.services.networking.lookups import find_subnet, load_subnets

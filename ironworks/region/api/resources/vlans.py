@@ -10,7 +10,13 @@ from ironworks.region.api.context import Call
 from ironworks.region.api.fields import MAX_TEXT, Bool, Clearable
 from ironworks.region.api.operations import Form, Handler
 from ironworks.region.services.networking import vlans as svc
-from ironworks.region.services.networking.lookups import Vlans, get_fabric, load_vlans, vlan_by_id, vlan_by_vid
+from ironworks.region.services.networking.lookups import (
+    Vlans,
+    get_fabric,
+    load_vlans,
+    vlan_by_id,
+    vlan_by_vid,
+)
 
 vlans = Handler("VlansHandler", "fabrics/{fabric_id}/vlans/", "Manage the VLANs of a fabric.")
 vlan = Handler("VlanHandler", "fabrics/{fabric_id}/vlans/{vid}/",

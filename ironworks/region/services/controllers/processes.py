@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, and_, bindparam, delete, func, insert, not_, select, text, update
+from sqlalchemy import (
+    DateTime,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    not_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.common.nodetypes import REGION_TYPES

@@ -25,7 +25,12 @@ from ironworks.common.protocol.interfaces import InterfaceReport
 from ironworks.db import tables as t
 from ironworks.region.services.networking import fabrics, subnets, vlans
 from ironworks.region.services.networking.address_plan import lock_ipam
-from ironworks.region.services.networking.placement import NewFabric, Plan, VlanRef, place
+from ironworks.region.services.networking.placement import (
+    NewFabric,
+    Plan,
+    VlanRef,
+    place,
+)
 
 
 @dataclass

@@ -33,7 +33,10 @@ from ironworks.region.services.controllers.rack_interfaces import (
     physical_macs,
     update_rack_interfaces,
 )
-from ironworks.region.services.controllers.regions import DEFAULT_DOMAIN_ID, DEFAULT_ZONE_ID
+from ironworks.region.services.controllers.regions import (
+    DEFAULT_DOMAIN_ID,
+    DEFAULT_ZONE_ID,
+)
 from ironworks.region.services.controllers.versions import refresh_version_warning
 
 NOT_CONNECTED = "Not connected to any region controllers."

@@ -10,7 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.common.errors import InvalidInput, Refused
 from ironworks.db import tables as t
-from ironworks.region.services.names import ensure_name_free, get_by_ref, id_by_ref, name_taken
+from ironworks.region.services.names import (
+    ensure_name_free,
+    get_by_ref,
+    id_by_ref,
+    name_taken,
+)
 from ironworks.region.services.unique import duplicate_means
 
 _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", re.IGNORECASE)

@@ -7,7 +7,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, cast, delete, func, insert, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Text,
+    and_,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import MACADDR
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -15,7 +25,11 @@ from ironworks.common.errors import InvalidInput, NotFound, Refused
 from ironworks.db import tables as t
 from ironworks.region.services.networking import address_rules, ipam
 from ironworks.region.services.networking.address_plan import lock_ipam
-from ironworks.region.services.networking.lookups import load_subnets, subnet_containing, subnet_for_reference
+from ironworks.region.services.networking.lookups import (
+    load_subnets,
+    subnet_containing,
+    subnet_for_reference,
+)
 
 # MAAS's numbers and names for alloc_type (a LINK_UP link is a static one without an address).
 ALLOC_TYPES = {"auto": (0, "Automatic"), "sticky": (1, "Static"), "link_up": (1, "Static"),

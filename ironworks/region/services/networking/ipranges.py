@@ -12,7 +12,11 @@ from ironworks.db import tables as t
 from ironworks.region.services.names import row_by_id
 from ironworks.region.services.networking import ipam
 from ironworks.region.services.networking.address_plan import guard_dhcp_pool, lock_ipam
-from ironworks.region.services.networking.lookups import load_subnets, subnet_containing, subnet_for_reference
+from ironworks.region.services.networking.lookups import (
+    load_subnets,
+    subnet_containing,
+    subnet_for_reference,
+)
 from ironworks.region.services.networking.subnets import allocated_addresses
 
 _USER = {"username": t.user.c.username, "email": t.user.c.email,

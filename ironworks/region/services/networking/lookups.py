@@ -7,7 +7,16 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Callable
 
-from sqlalchemy import ColumnElement, FromClause, Select, Table, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    Table,
+    false,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ironworks.common.errors import InvalidInput, NotFound

@@ -14,7 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ironworks.common.errors import InvalidInput
 from ironworks.db import tables as t
 from ironworks.region.services.names import row_by_id
-from ironworks.region.services.networking.lookups import load_subnets, subnet_for_reference
+from ironworks.region.services.networking.lookups import (
+    load_subnets,
+    subnet_for_reference,
+)
 
 
 def route_problem(source: dict, destination: dict, gateway_ip: str) -> InvalidInput | None:

@@ -9,7 +9,17 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from sqlalchemy import ARRAY, String, any_, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    ARRAY,
+    String,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
