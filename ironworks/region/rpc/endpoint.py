@@ -12,6 +12,7 @@ import logging
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ironworks import __version__
@@ -168,6 +169,8 @@ def _error(exc: Exception, session: RackSession, name: object) -> dict:
     for cls, kind in kinds:
         if isinstance(exc, cls):
             return {"kind": kind, "message": str(exc)}
+    if isinstance(exc, PoolTimeout):  # no pooled connection came free in time: busy, as the API's 503
+        return {"kind": m.ERROR_UNAVAILABLE, "message": "the region is busy; retry shortly"}
     if isinstance(exc, DBAPIError):
         return {"kind": m.ERROR_UNAVAILABLE, "message": f"the database failed: {first_line(exc)}"}
     if isinstance(exc, DomainError):
