@@ -62,7 +62,12 @@ class RackAgent:
             self.registered.set()
 
     async def on_push(self, message: dict) -> None:
-        if message.get("type") == "wake":
+        if message.get("type") != "wake":
+            return
+        if message.get("what") == "regions":  # a region came or went: read the list now
+            if self.channel is not None:
+                self.channel.link_changed()
+        else:
             self._refresh.set()
 
     async def run(self) -> None:

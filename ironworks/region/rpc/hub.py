@@ -69,6 +69,14 @@ class RackHub:
             except Exception:
                 pass  # its connection is closing; the rack polls on its timer anyway
 
+    async def broadcast(self, what: str) -> None:
+        """Wake every rack this process holds (e.g. "regions": the region list changed)."""
+        for session in [s for s in self.sessions if s.node_id is not None and not s.closed]:
+            try:
+                await session.send({"type": m.WAKE, "what": what})
+            except Exception:
+                pass
+
     async def on_stop(self, system_id: str) -> None:
         for session in self.by_system_id(system_id):
             await self.stop(session)
