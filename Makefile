@@ -1,6 +1,7 @@
 # ironworks: the two-command quick start.
 #
-#   make demo   install what is missing, then run a region in the foreground (Ctrl-C stops it)
+#   make demo   install what is missing, then run two regions and two racks in the foreground
+#               (Ctrl-C stops them)
 #   make test   install what is missing, then run the test suite
 #
 # Both are idempotent: a second run installs nothing and goes straight to the point.
@@ -19,7 +20,7 @@ PYTEST_ARGS ?=
 .PHONY: demo test system-deps test-system-deps install install-test libmaas-venv clean-demo help
 
 help:
-	@echo "make demo   - run a demo region on http://localhost:5240/MAAS/ (Ctrl-C stops it)"
+	@echo "make demo   - two regions behind http://localhost:5240/MAAS/ and two racks (Ctrl-C stops them)"
 	@echo "make test   - run the test suite (pytest -n 2)"
 	@echo "make clean-demo - forget the demo's configuration and database (.demo/)"
 
@@ -29,8 +30,8 @@ demo: install
 test: install-test libmaas-venv test-system-deps
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS) tests/
 
-# System packages (PostgreSQL server programs, python3-venv; for the tests also ip, haproxy,
-# keepalived): checked every time, installed only when missing.
+# System packages (PostgreSQL server programs, python3-venv, haproxy, ip, unshare; for the tests
+# also keepalived, ssh-keygen): checked every time, installed only when missing.
 system-deps:
 	@PYTHON=$(PYTHON) scripts/system-deps.sh
 

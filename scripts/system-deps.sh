@@ -2,9 +2,9 @@
 # Install the system packages ironworks needs on Debian 12, only those that are missing:
 #   - PostgreSQL server programs (initdb, pg_ctl), for the embedded database and the tests;
 #   - Python's venv module (python3-venv), for .venv and .venv-libmaas;
-#   - HAProxy, the front door of the demo's two regions;
-#   - with --test, the programs the test suite runs for real (tests/ha: ip, unshare,
-#     keepalived).
+#   - HAProxy, the front door of the demo's two regions, and ip/bridge/unshare, with which
+#     the demo builds its network namespaces;
+#   - with --test, the other programs the test suite runs for real (keepalived, ssh-keygen).
 # Quick and silent when everything is there.  Needs root (or sudo) only when it installs.
 # Set IRONWORKS_APT_UPDATED=1 when `apt-get update` has just been run.
 set -euo pipefail
@@ -12,8 +12,9 @@ set -euo pipefail
 PYTHON="${PYTHON:-python3}"
 packages=()
 
-# program:package pairs the tests need (looked up on PATH and in the sbin directories).
-TEST_PROGRAMS=(ip:iproute2 unshare:util-linux keepalived:keepalived ssh-keygen:openssh-client)
+# program:package pairs the demo and the tests need (looked up on PATH and in the sbin directories).
+DEMO_PROGRAMS=(ip:iproute2 bridge:iproute2 unshare:util-linux)
+TEST_PROGRAMS=(keepalived:keepalived ssh-keygen:openssh-client)
 
 have_program() {
     command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ]
@@ -25,6 +26,9 @@ if [ "${1:-}" = --test ]; then
     done
 fi
 
+for pair in "${DEMO_PROGRAMS[@]}"; do
+    have_program "${pair%%:*}" || [[ " ${packages[*]} " == *" ${pair#*:} "* ]] || packages+=("${pair#*:}")
+done
 have_program haproxy || packages+=(haproxy)
 if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
     packages+=(postgresql)
