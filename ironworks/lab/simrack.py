@@ -62,6 +62,7 @@ class SimRack:
     def __init__(self, hostname: str, urls: list[str], secret: str,
                  interfaces: list[dict] | None = None) -> None:
         self.hostname = hostname
+        self.version = __version__
         self.urls = list(urls)
         self.state = MemoryState(secret)
         self.interfaces = [InterfaceReport.model_validate(i) for i in interfaces or []]
@@ -71,9 +72,9 @@ class SimRack:
         self.refusal: Exception | None = None
 
     async def _run(self) -> None:
-        agent = self.agent = RackAgent(self.state, self.hostname, __version__, self._interfaces,
+        agent = self.agent = RackAgent(self.state, self.hostname, self.version, self._interfaces,
                                        service_statuses)
-        identity = RackIdentity(self.hostname, __version__, self.state.secret, self.state.system_id,
+        identity = RackIdentity(self.hostname, self.version, self.state.secret, self.state.system_id,
                                 self.state.cluster_uuid)
         discovery = Discovery(lambda: self.urls, self.state.cached_endpoints, self.state.cache_endpoints)
         channel = self.channel = agent.channel = Channel(identity, discovery, agent.on_push, agent.on_welcome)

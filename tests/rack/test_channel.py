@@ -10,6 +10,7 @@ from typing import Iterator
 import pytest
 
 from ironworks.common.protocol import messages as m
+from ironworks.common.protocol.interfaces import InterfaceReport
 from ironworks.lab import hosts
 from ironworks.lab.hosts import wait_for
 from ironworks.lab.simrack import RackLoop, SimRack
@@ -141,3 +142,39 @@ def test_refresh_wakes_the_rack_through_whichever_region_holds_it(regions, loop)
 
     wait_for("the refreshed report", lambda: ntp() == "running", 10)
     assert time.monotonic() - started < 10
+
+
+def test_a_changed_interface_reaches_the_region_without_asking(regions, loop) -> None:  # noqa: ANN001
+    a, _ = regions
+    rack = loop.start(SimRack("chan-nics", [url(a)], secret_of(a), [
+        {"name": "eth0", "type": "physical", "mac_address": "52:54:0a:00:00:01", "addresses": ["10.201.0.5/24"]}]))
+    wait_for("rackd running", lambda: rackd(a, "chan-nics") == ("running", ""), 30)
+
+    def nics() -> dict[str, list[str]]:
+        shown = {r["hostname"]: r for r in a.client().get("rackcontrollers/").json()}["chan-nics"]
+        return {i["name"]: [link["subnet"]["cidr"] for link in i["links"]] for i in shown["interface_set"]}
+
+    assert nics() == {"eth0": ["10.201.0.0/24"]}
+    rack.interfaces = [*rack.interfaces, InterfaceReport(
+        name="eth1", type="physical", mac_address="52:54:0a:00:00:02", addresses=["10.202.0.5/24"])]
+    started = time.monotonic()
+    wait_for("the new NIC and its subnet in the region", lambda: nics() == {
+        "eth0": ["10.201.0.0/24"], "eth1": ["10.202.0.0/24"]}, 30)
+    assert time.monotonic() - started < 30  # the guide's bound; the rack checks every 5 s
+
+
+def test_a_rack_of_another_version_raises_the_administrators_warning(regions, loop) -> None:  # noqa: ANN001
+    a, _ = regions
+    rack = SimRack("chan-old", [url(a)], secret_of(a))
+    loop.start(rack)
+    wait_for("rackd running", lambda: rackd(a, "chan-old") == ("running", ""), 30)
+    assert not [n for n in a.client().get("notifications/").json() if "different versions" in n["message"]]
+    older = SimRack("chan-older", [url(a)], secret_of(a))
+    older.version = "0.0.1"
+    loop.start(older)
+    wait_for("rackd running", lambda: rackd(a, "chan-older") == ("running", ""), 30)
+    warned = [n["message"] for n in a.client().get("notifications/").json() if "different versions" in n["message"]]
+    assert warned and "chan-older 0.0.1" in warned[0]  # visible to the operator, not fatal
+    assert rackd(a, "chan-older") == ("running", "")
+    assert a.client().delete(f"rackcontrollers/{older.system_id}/").status_code == 204
+    assert not [n for n in a.client().get("notifications/").json() if "different versions" in n["message"]]

@@ -16,6 +16,7 @@ from ironworks.common.protocol.services import RACK_SERVICES as REPORTED_RACK_SE
 from ironworks.common.protocol.services import RACKD
 from ironworks.db import tables as t
 from ironworks.region.services.controllers import rack_links
+from ironworks.region.services.controllers.versions import refresh_version_warning
 from ironworks.region.services.controllers.rack_removal import (
     VlanRoles,
     plan_rack_removal,
@@ -85,3 +86,4 @@ async def _drop_role(conn: AsyncConnection, node, remaining: NodeType, role_serv
                                                    t.service.c.name.in_(role_services)))
     else:
         await conn.execute(delete(t.node).where(t.node.c.id == node.id))
+    await refresh_version_warning(conn)  # the controller that differed may be the one gone
