@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import AsyncIterator
 
 import orjson
@@ -21,7 +22,7 @@ from ironworks.region.api.dispatch import dispatch, failure_response, text_respo
 from ironworks.region.api.operations import API_PREFIX, Handler
 from ironworks.region.api.resources import HANDLERS
 from ironworks.region.config import Paths, database_target, load
-from ironworks.region.rpc.endpoint import rack_channel
+from ironworks.region.rpc.endpoint import QuietRackAccepts, rack_channel
 from ironworks.region.runtime import RegionRuntime
 
 HEALTH_PATH = "/MAAS/health/"
@@ -118,6 +119,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
 
 
 def create_app() -> Starlette:
+    logging.getLogger("uvicorn.error").addFilter(QuietRackAccepts())
     api_digest = api_hash(HANDLERS)
     routes = [
         Route(API_PREFIX + "describe/", describe_view, methods=["GET"]),

@@ -36,6 +36,15 @@ log = logging.getLogger("ironworks.rpc")
 CALLS_PER_RACK = 8  # concurrent calls one rack may have running here
 
 
+class QuietRackAccepts(logging.Filter):
+    """Drops uvicorn's '"WebSocket /MAAS/rpc/rack" [accepted]' line: the channel logs each rack
+    by name once it is known (a hundred racks reconnecting would otherwise double the log)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.msg == '%s - "WebSocket %s" [accepted]' and len(record.args or ()) == 2
+                    and str(record.args[1]).startswith(m.PATH))  # type: ignore[index]
+
+
 class HandshakeRefused(Exception):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
