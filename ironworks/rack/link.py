@@ -80,10 +80,13 @@ class RegionLink:
                 log.error("region %s refused this rack: %s", self.hostname, refused)
                 self.channel.fatal(refused)
                 return
-            except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake, InvalidURI, ValueError) as exc:
+            except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake, InvalidURI, ValueError,
+                    LinkLost, RemoteError) as exc:  # RemoteError: registering on this link failed
                 log_throttled(log, f"{self.hostname}:{type(exc).__name__}",
                               "cannot reach region %s (%s); retrying", self.hostname,
                               first_line(exc) or type(exc).__name__)
+            except Exception:  # a bug: say so, but never leave this region unwatched for good
+                log.exception("the link to region %s failed; retrying", self.hostname)
             await asyncio.sleep(delay * random.uniform(0.8, 1.2))
             delay = min(delay * 2, BACKOFF_MAX_S)
 

@@ -67,9 +67,10 @@ async def rack_channel(ws: WebSocket) -> None:
             pass
         await session.close(m.CLOSE_REFUSED, refused.reason)
         return
-    except (TimeoutError, WebSocketDisconnect, ValueError, KeyError, TypeError) as exc:
+    except Exception as exc:  # a silent or garbled peer, or the database failing: it retries
         log.info("rack connection from %s ended during the handshake (%s)", remote,
                  first_line(exc) or type(exc).__name__)
+        await runtime.hub.detach(session)
         await session.close(m.CLOSE_REFUSED, "handshake")
         return
     log.info("rack %s connected", session.label)
@@ -160,7 +161,11 @@ async def _call(ctx: CallContext, runtime, message: dict) -> None:  # noqa: ANN0
         result = await fn(ctx, params)
         if name == "register" and ctx.session.node_id is None:
             ctx.session.system_id, ctx.session.node_id = result["system_id"], result["node_id"]
-            await runtime.hub.attach(ctx.session)
+            try:
+                await runtime.hub.attach(ctx.session)
+            except Exception:
+                ctx.session.node_id = None  # not counted as connected: the rack registers again
+                raise
         reply = {"type": m.RESULT, "id": call_id, "result": result}
     except asyncio.CancelledError:
         raise

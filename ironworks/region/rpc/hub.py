@@ -38,13 +38,14 @@ class RackHub:
         return [s for s in self.sessions if s.system_id == system_id and s.node_id is not None]
 
     async def attach(self, session: RackSession) -> None:
-        """Record a registered rack's connection and update its `rackd` at once."""
-        self.sessions.add(session)
+        """Record a registered rack's connection and update its `rackd` at once.  Held (for
+        wakes and the reconcile) only once recorded: a failure here ends the connection."""
         process_id = self.process_id()
         async with self.engine.begin() as conn:
             if process_id is not None and session.node_id is not None:
                 session.connection_id = await rack_links.record(conn, session.node_id, process_id, session.remote)
                 await rack_links.update_rackd(conn, session.node_id)
+        self.sessions.add(session)
 
     async def detach(self, session: RackSession) -> None:
         self.sessions.discard(session)
