@@ -173,3 +173,21 @@ def connect_existing(loop: RackLoop, region, system_id: str, timeout: float = 30
             raise RuntimeError(f"rack {hostname} did not connect within {timeout:.0f} s")
         time.sleep(0.1)
     return rack
+
+
+def cluster_secret(region) -> str:  # noqa: ANN001
+    """The cluster's shared secret, as a rack is given it (a harness Region's database)."""
+    return region.sql("SELECT value #>> '{}' FROM config WHERE name = 'rpc_shared_secret'")[0][0]
+
+
+def rack_json(region, hostname: str) -> dict | None:  # noqa: ANN001
+    """The rack as `rack-controllers read` shows it (through `region`'s API), or None."""
+    return next((r for r in region.client().get("rackcontrollers/").json() if r["hostname"] == hostname), None)
+
+
+def rackd_of(region, hostname: str) -> tuple[str, str] | None:  # noqa: ANN001
+    """The rack's `rackd` (status, status_info) as `rack-controllers read` shows it."""
+    rack = rack_json(region, hostname)
+    if rack is None:
+        return None
+    return next(((s["status"], s["status_info"]) for s in rack["service_set"] if s["name"] == "rackd"), None)

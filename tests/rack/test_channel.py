@@ -13,7 +13,7 @@ from ironworks.common.protocol import messages as m
 from ironworks.common.protocol.interfaces import InterfaceReport
 from ironworks.lab import hosts
 from ironworks.lab.hosts import wait_for
-from ironworks.lab.simrack import RackLoop, SimRack
+from ironworks.lab.simrack import RackLoop, SimRack, cluster_secret, rackd_of
 
 ADDRESSES = ("127.0.0.41", "127.0.0.42")
 
@@ -34,19 +34,6 @@ def loop() -> Iterator[RackLoop]:
         yield running
 
 
-def secret_of(region: hosts.LabRegion) -> str:
-    return region.sql("SELECT value #>> '{}' FROM config WHERE name = 'rpc_shared_secret'")[0][0]
-
-
-def rackd(region: hosts.LabRegion, hostname: str) -> tuple[str, str] | None:
-    """The rack's `rackd` (status, info) as `rack-controllers read` shows it."""
-    for rack in region.client().get("rackcontrollers/").json():
-        if rack["hostname"] == hostname:
-            return next(((s["status"], s["status_info"]) for s in rack["service_set"] if s["name"] == "rackd"),
-                        None)
-    return None
-
-
 def url(region: hosts.LabRegion) -> str:
     return region.url.rstrip("/")
 
@@ -54,9 +41,9 @@ def url(region: hosts.LabRegion) -> str:
 def test_a_rack_registers_connects_to_every_region_and_reports_its_services(regions, loop) -> None:  # noqa: ANN001
     a, b = regions
     # configured with region A only: it finds B through /MAAS/rpc/
-    rack = loop.start(SimRack("chan-rack-1", [url(a)], secret_of(a)))
+    rack = loop.start(SimRack("chan-rack-1", [url(a)], cluster_secret(a)))
     wait_for("the rack to connect to both regions", lambda: rack.connected_regions == 2, 30)
-    wait_for("rackd running", lambda: rackd(b, "chan-rack-1") == ("running", ""), 15)
+    wait_for("rackd running", lambda: rackd_of(b, "chan-rack-1") == ("running", ""), 15)
     shown = {r["hostname"]: r for r in b.client().get("rackcontrollers/").json()}["chan-rack-1"]
     assert shown["system_id"] == rack.system_id and shown["node_type"] == 2
     services = {s["name"]: s["status"] for s in shown["service_set"]}
@@ -67,19 +54,19 @@ def test_a_rack_registers_connects_to_every_region_and_reports_its_services(regi
 
 def test_rackd_is_dead_soon_after_the_rack_goes_and_running_when_it_returns(regions, loop) -> None:  # noqa: ANN001
     a, _ = regions
-    rack = loop.start(SimRack("chan-rack-2", [url(a)], secret_of(a)))
-    wait_for("rackd running", lambda: rackd(a, "chan-rack-2") == ("running", ""), 30)
+    rack = loop.start(SimRack("chan-rack-2", [url(a)], cluster_secret(a)))
+    wait_for("rackd running", lambda: rackd_of(a, "chan-rack-2") == ("running", ""), 30)
     system_id = rack.system_id
     loop.stop(rack)
     started = time.monotonic()
-    wait_for("rackd dead", lambda: rackd(a, "chan-rack-2") == ("dead", "Not connected to any region controllers."),
+    wait_for("rackd dead", lambda: rackd_of(a, "chan-rack-2") == ("dead", "Not connected to any region controllers."),
              10)
     assert time.monotonic() - started < 10
-    again = SimRack("chan-rack-2", [url(a)], secret_of(a))
+    again = SimRack("chan-rack-2", [url(a)], cluster_secret(a))
     again.state.set_system_id(system_id)
     again.state.set_cluster_uuid(rack.state.cluster_uuid())
     loop.start(again)
-    wait_for("rackd running again", lambda: rackd(a, "chan-rack-2") == ("running", ""), 30)
+    wait_for("rackd running again", lambda: rackd_of(a, "chan-rack-2") == ("running", ""), 30)
     assert again.system_id == system_id
     assert [r["hostname"] for r in a.client().get("rackcontrollers/").json()].count("chan-rack-2") == 1
 
@@ -92,43 +79,43 @@ def test_a_wrong_secret_is_refused_with_a_line_on_both_sides(regions, loop, capl
              in a.log_text(), 20)
     assert "did not prove the shared secret" in caplog.text  # the rack's own line
     assert rack.connected_regions == 0 and rack.system_id is None
-    assert rackd(a, "chan-wrong") is None
+    assert rackd_of(a, "chan-wrong") is None
 
 
 def test_a_rack_of_another_cluster_is_refused(regions, loop) -> None:  # noqa: ANN001
     a, _ = regions
-    rack = SimRack("chan-other", [url(a)], secret_of(a))
+    rack = SimRack("chan-other", [url(a)], cluster_secret(a))
     rack.state.set_cluster_uuid("00000000-0000-4000-8000-000000000000")
     loop.start(rack)
     wait_for("the refusal", lambda: rack.refusal is not None, 20)
     assert rack.refusal.reason == m.REFUSED_OTHER_CLUSTER
     assert "registered with another MAAS" in str(rack.refusal) and "maas-rack register" in str(rack.refusal)
-    assert rackd(a, "chan-other") is None
+    assert rackd_of(a, "chan-other") is None
 
 
 def test_deleting_a_rack_stops_it_and_its_identity_is_refused_afterwards(regions, loop) -> None:  # noqa: ANN001
     a, b = regions
-    rack = loop.start(SimRack("chan-doomed", [url(a)], secret_of(a)))
-    wait_for("rackd running", lambda: rackd(a, "chan-doomed") == ("running", ""), 30)
+    rack = loop.start(SimRack("chan-doomed", [url(a)], cluster_secret(a)))
+    wait_for("rackd running", lambda: rackd_of(a, "chan-doomed") == ("running", ""), 30)
     system_id, cluster = rack.system_id, rack.state.cluster_uuid()
     assert b.client().delete(f"rackcontrollers/{system_id}/").status_code == 204
     wait_for("the rack to be told to stop", lambda: rack.refusal is not None, 10)
     assert rack.refusal.reason == m.REFUSED_DELETED and "maas-rack register" in str(rack.refusal)
     # an offline copy of the deleted identity that comes back is refused, not re-registered
-    ghost = SimRack("chan-doomed", [url(a)], secret_of(a))
+    ghost = SimRack("chan-doomed", [url(a)], cluster_secret(a))
     ghost.state.set_system_id(system_id)
     ghost.state.set_cluster_uuid(cluster)
     loop.start(ghost)
     wait_for("the refusal", lambda: ghost.refusal is not None, 20)
     assert ghost.refusal.reason == m.REFUSED_DELETED and system_id in str(ghost.refusal)
-    assert rackd(a, "chan-doomed") is None
+    assert rackd_of(a, "chan-doomed") is None
 
 
 def test_refresh_wakes_the_rack_through_whichever_region_holds_it(regions, loop) -> None:  # noqa: ANN001
     a, b = regions
-    rack = SimRack("chan-wake", [url(a)], secret_of(a))
+    rack = SimRack("chan-wake", [url(a)], cluster_secret(a))
     loop.start(rack)
-    wait_for("rackd running", lambda: rackd(a, "chan-wake") == ("running", ""), 30)
+    wait_for("rackd running", lambda: rackd_of(a, "chan-wake") == ("running", ""), 30)
     # a service changes on the rack; the rack's own timer would report it only in 30 s
     rack_services = dict(rack.agent.services())
     rack_services["ntp_rack"] = ("running", "")
@@ -146,9 +133,9 @@ def test_refresh_wakes_the_rack_through_whichever_region_holds_it(regions, loop)
 
 def test_a_changed_interface_reaches_the_region_without_asking(regions, loop) -> None:  # noqa: ANN001
     a, _ = regions
-    rack = loop.start(SimRack("chan-nics", [url(a)], secret_of(a), [
+    rack = loop.start(SimRack("chan-nics", [url(a)], cluster_secret(a), [
         {"name": "eth0", "type": "physical", "mac_address": "52:54:0a:00:00:01", "addresses": ["10.201.0.5/24"]}]))
-    wait_for("rackd running", lambda: rackd(a, "chan-nics") == ("running", ""), 30)
+    wait_for("rackd running", lambda: rackd_of(a, "chan-nics") == ("running", ""), 30)
 
     def nics() -> dict[str, list[str]]:
         shown = {r["hostname"]: r for r in a.client().get("rackcontrollers/").json()}["chan-nics"]
@@ -165,16 +152,16 @@ def test_a_changed_interface_reaches_the_region_without_asking(regions, loop) ->
 
 def test_a_rack_of_another_version_raises_the_administrators_warning(regions, loop) -> None:  # noqa: ANN001
     a, _ = regions
-    rack = SimRack("chan-old", [url(a)], secret_of(a))
+    rack = SimRack("chan-old", [url(a)], cluster_secret(a))
     loop.start(rack)
-    wait_for("rackd running", lambda: rackd(a, "chan-old") == ("running", ""), 30)
+    wait_for("rackd running", lambda: rackd_of(a, "chan-old") == ("running", ""), 30)
     assert not [n for n in a.client().get("notifications/").json() if "different versions" in n["message"]]
-    older = SimRack("chan-older", [url(a)], secret_of(a))
+    older = SimRack("chan-older", [url(a)], cluster_secret(a))
     older.version = "0.0.1"
     loop.start(older)
-    wait_for("rackd running", lambda: rackd(a, "chan-older") == ("running", ""), 30)
+    wait_for("rackd running", lambda: rackd_of(a, "chan-older") == ("running", ""), 30)
     warned = [n["message"] for n in a.client().get("notifications/").json() if "different versions" in n["message"]]
     assert warned and "chan-older 0.0.1" in warned[0]  # visible to the operator, not fatal
-    assert rackd(a, "chan-older") == ("running", "")
+    assert rackd_of(a, "chan-older") == ("running", "")
     assert a.client().delete(f"rackcontrollers/{older.system_id}/").status_code == 204
     assert not [n for n in a.client().get("notifications/").json() if "different versions" in n["message"]]

@@ -15,6 +15,7 @@ import pytest
 from ironworks.lab.datacentre import DataCentre, access, trunk
 from ironworks.lab.harness import BIN
 from ironworks.lab.hosts import start_regions, wait_for
+from ironworks.lab.simrack import rack_json, rackd_of
 
 VID = 10
 
@@ -43,17 +44,6 @@ def maas(region, home: Path, command: str) -> subprocess.CompletedProcess:  # no
     return subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, timeout=60)
 
 
-def rack_json(region, hostname: str) -> dict | None:  # noqa: ANN001
-    return next((r for r in region.client().get("rackcontrollers/").json() if r["hostname"] == hostname), None)
-
-
-def rackd(region, hostname: str) -> tuple[str, str] | None:  # noqa: ANN001
-    rack = rack_json(region, hostname)
-    if rack is None:
-        return None
-    return next(((s["status"], s["status_info"]) for s in rack["service_set"] if s["name"] == "rackd"), None)
-
-
 def test_a_rack_registers_with_the_guides_command_and_its_network_is_placed(dc, tmp_path) -> None:  # noqa: ANN001
     lab, (a, b) = dc
     api = a.client()
@@ -71,7 +61,7 @@ def test_a_rack_registers_with_the_guides_command_and_its_network_is_placed(dc, 
     listed = wait_for("the rack in rack-controllers read", lambda: "dc-rack-1" in maas(
         b, tmp_path, "maas admin rack-controllers read | grep hostname | cut -d '\"' -f 4").stdout.split(), 60)
     assert listed
-    wait_for("rackd running (connected to both regions)", lambda: rackd(b, "dc-rack-1") == ("running", ""), 30)
+    wait_for("rackd running (connected to both regions)", lambda: rackd_of(b, "dc-rack-1") == ("running", ""), 30)
 
     shown = rack_json(b, "dc-rack-1")
     assert shown["version"] and shown["system_id"] == rack.system_id
@@ -93,15 +83,15 @@ def test_kill_9_of_the_rack_is_dead_within_10_s_and_it_comes_back_as_itself(dc) 
     rack = lab.add_rack("dc-rack-2", access(lab.mgmt_vid))
     assert rack.register([b.url], secret(b)).returncode == 0
     rack.start()
-    wait_for("rackd running", lambda: rackd(a, "dc-rack-2") == ("running", ""), 60)
+    wait_for("rackd running", lambda: rackd_of(a, "dc-rack-2") == ("running", ""), 60)
     system_id = rack.system_id
     rack.kill9()
     started = time.monotonic()
-    wait_for("rackd dead", lambda: rackd(a, "dc-rack-2") == ("dead", "Not connected to any region controllers."),
+    wait_for("rackd dead", lambda: rackd_of(a, "dc-rack-2") == ("dead", "Not connected to any region controllers."),
              10)
     assert time.monotonic() - started <= 10
     rack.start()
-    wait_for("rackd running again", lambda: rackd(a, "dc-rack-2") == ("running", ""), 60)
+    wait_for("rackd running again", lambda: rackd_of(a, "dc-rack-2") == ("running", ""), 60)
     assert rack.system_id == system_id
     assert [r["hostname"] for r in a.client().get("rackcontrollers/").json()].count("dc-rack-2") == 1
 
@@ -111,16 +101,16 @@ def test_a_cut_cable_is_noticed_within_10_s(dc) -> None:  # noqa: ANN001
     rack = lab.add_rack("dc-rack-3", access(lab.mgmt_vid))
     assert rack.register([a.url], secret(a)).returncode == 0
     rack.start()
-    wait_for("rackd running", lambda: rackd(a, "dc-rack-3") == ("running", ""), 60)
+    wait_for("rackd running", lambda: rackd_of(a, "dc-rack-3") == ("running", ""), 60)
     host = lab.hosts["dc-rack-3"]
     lab.set_port(host, "eth0", False)  # half-open: no FIN, no RST, just silence
     try:
         started = time.monotonic()
-        wait_for("rackd dead", lambda: rackd(a, "dc-rack-3")[0] == "dead", 12)
+        wait_for("rackd dead", lambda: rackd_of(a, "dc-rack-3")[0] == "dead", 12)
         assert time.monotonic() - started <= 10.5
     finally:
         lab.set_port(host, "eth0", True)
-    wait_for("rackd running after the cable is back", lambda: rackd(a, "dc-rack-3") == ("running", ""), 60)
+    wait_for("rackd running after the cable is back", lambda: rackd_of(a, "dc-rack-3") == ("running", ""), 60)
 
 
 def test_delete_hands_dhcp_over_refuses_when_it_cannot_and_the_deleted_rack_stops(dc) -> None:  # noqa: ANN001
@@ -130,7 +120,7 @@ def test_delete_hands_dhcp_over_refuses_when_it_cannot_and_the_deleted_rack_stop
     rack = lab.add_rack("dc-rack-4", access(lab.mgmt_vid), access(20))
     assert rack.register([a.url], secret(a)).returncode == 0
     rack.start()
-    wait_for("rackd running", lambda: rackd(a, "dc-rack-4") == ("running", ""), 60)
+    wait_for("rackd running", lambda: rackd_of(a, "dc-rack-4") == ("running", ""), 60)
     paths = {}
     for nic in rack_json(a, "dc-rack-4")["interface_set"]:
         vlan, subnet = nic["vlan"], nic["links"][0]["subnet"]
@@ -143,7 +133,7 @@ def test_delete_hands_dhcp_over_refuses_when_it_cannot_and_the_deleted_rack_stop
     refused = api.delete(f"rackcontrollers/{rack.system_id}/")
     assert refused.status_code == 400
     assert "no other rack controller can provide DHCP" in refused.text
-    assert rack.running() and rackd(a, "dc-rack-4") == ("running", "")
+    assert rack.running() and rackd_of(a, "dc-rack-4") == ("running", "")
     assert api.delete(f"rackcontrollers/{rack.system_id}/", force="true").status_code == 204
     wait_for("the deleted rack to stop", lambda: not rack.running(), 15)
     assert rack.process.returncode != 0
@@ -155,4 +145,4 @@ def test_delete_hands_dhcp_over_refuses_when_it_cannot_and_the_deleted_rack_stop
     mgmt = api.get(paths["eth0"]).json()
     others = {r["system_id"]: r["hostname"] for r in api.get("rackcontrollers/").json()}
     assert mgmt["dhcp_on"] is True and mgmt["primary_rack"] in others
-    assert rackd(a, others[mgmt["primary_rack"]])[0] in ("running", "degraded")
+    assert rackd_of(a, others[mgmt["primary_rack"]])[0] in ("running", "degraded")

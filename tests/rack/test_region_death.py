@@ -13,7 +13,7 @@ import pytest
 
 from ironworks.lab import hosts
 from ironworks.lab.hosts import wait_for
-from ironworks.lab.simrack import RackLoop, SimRack
+from ironworks.lab.simrack import RackLoop, SimRack, cluster_secret, rackd_of
 
 ADDRESSES = ("127.0.0.43", "127.0.0.44")
 
@@ -26,18 +26,6 @@ def regions(cluster) -> Iterator[list[hosts.LabRegion]]:  # noqa: ANN001
         yield rs
     finally:
         hosts.cleanup_regions(rs)
-
-
-def secret_of(region: hosts.LabRegion) -> str:
-    return region.sql("SELECT value #>> '{}' FROM config WHERE name = 'rpc_shared_secret'")[0][0]
-
-
-def rackd(region: hosts.LabRegion, hostname: str) -> tuple[str, str] | None:
-    for rack in region.client().get("rackcontrollers/").json():
-        if rack["hostname"] == hostname:
-            return next(((s["status"], s["status_info"]) for s in rack["service_set"] if s["name"] == "rackd"),
-                        None)
-    return None
 
 
 class Caller:
@@ -72,16 +60,16 @@ class Caller:
 def test_kill_9_of_the_registering_region_degrades_then_recovers_with_no_failed_call(regions) -> None:  # noqa: ANN001
     a, b = regions
     with RackLoop() as loop:
-        rack = loop.start(SimRack("death-rack", [a.url.rstrip("/")], secret_of(a)))
+        rack = loop.start(SimRack("death-rack", [a.url.rstrip("/")], cluster_secret(a)))
         wait_for("connections to both regions", lambda: rack.connected_regions == 2, 30)
-        wait_for("rackd running", lambda: rackd(b, "death-rack") == ("running", ""), 15)
+        wait_for("rackd running", lambda: rackd_of(b, "death-rack") == ("running", ""), 15)
         with Caller(loop, rack) as calls:
             a.kill9()
-            wait_for("rackd degraded", lambda: rackd(b, "death-rack") == (
+            wait_for("rackd degraded", lambda: rackd_of(b, "death-rack") == (
                 "degraded", "50% connected to region controllers."), 30)
             assert rack.connected_regions == 1
             a.start()
-            wait_for("rackd running again", lambda: rackd(b, "death-rack") == ("running", ""), 60)
+            wait_for("rackd running again", lambda: rackd_of(b, "death-rack") == ("running", ""), 60)
             wait_for("both connections back", lambda: rack.connected_regions == 2, 30)
         assert calls.failed == 0, calls.errors[:3]
         assert calls.ok > 10
@@ -90,20 +78,20 @@ def test_kill_9_of_the_registering_region_degrades_then_recovers_with_no_failed_
 def test_a_rack_whose_configured_url_is_dead_starts_from_its_cache(regions) -> None:  # noqa: ANN001
     a, b = regions
     with RackLoop() as loop:
-        first = loop.start(SimRack("cache-rack", [a.url.rstrip("/")], secret_of(a)))
+        first = loop.start(SimRack("cache-rack", [a.url.rstrip("/")], cluster_secret(a)))
         wait_for("both regions known", lambda: first.connected_regions == 2, 30)
         cache, system_id, cluster = first.state.cached_endpoints(), first.system_id, first.state.cluster_uuid()
         loop.stop(first)
         assert {port for _, port in cache} == {a.port} and {addr for addr, _ in cache} >= {a.address, b.address}
         a.kill9()
         try:
-            again = SimRack("cache-rack", [a.url.rstrip("/")], secret_of(b))
+            again = SimRack("cache-rack", [a.url.rstrip("/")], cluster_secret(b))
             again.state.cache = cache
             again.state.set_system_id(system_id)
             again.state.set_cluster_uuid(cluster)
             loop.start(again)
             wait_for("a connection to the live region from the cache", lambda: again.connected_regions >= 1, 30)
-            wait_for("rackd degraded", lambda: rackd(b, "cache-rack") == (
+            wait_for("rackd degraded", lambda: rackd_of(b, "cache-rack") == (
                 "degraded", "50% connected to region controllers."), 30)
         finally:
             a.start()

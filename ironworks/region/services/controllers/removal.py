@@ -16,12 +16,12 @@ from ironworks.common.protocol.services import RACK_SERVICES as REPORTED_RACK_SE
 from ironworks.common.protocol.services import RACKD
 from ironworks.db import tables as t
 from ironworks.region.services.controllers import rack_links
-from ironworks.region.services.controllers.versions import refresh_version_warning
 from ironworks.region.services.controllers.rack_removal import (
     VlanRoles,
     plan_rack_removal,
     refusal_message,
 )
+from ironworks.region.services.controllers.versions import refresh_version_warning
 from ironworks.region.services.nodes import query as nodes
 
 RACK_SERVICES = (RACKD, *REPORTED_RACK_SERVICES)
