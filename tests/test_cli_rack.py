@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -100,6 +101,19 @@ def test_an_unwritable_config_location_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "rackd.conf" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_unusable_data_directory_leaves_rackd_conf_as_it_was(tmp_path: Path) -> None:
+    """Both files or neither: a rack must not end up pointed at new regions with an old secret."""
+    assert run(tmp_path, "register", "--url", "http://old-region/MAAS", "--secret", SECRET).returncode == 0
+    (tmp_path / "data" / "secret").unlink()
+    (tmp_path / "data" / "maas_id").write_text("abc123\n")
+    shutil.rmtree(tmp_path / "data")
+    (tmp_path / "data").write_text("a file where the data directory should be\n")
+    result = run(tmp_path, "register", "--url", "http://new-region/MAAS", "--secret", "ff" * 16)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and str(tmp_path / "data") in result.stderr
+    assert conf(tmp_path)["maas_url"] == ["http://old-region/MAAS"]
 
 
 def test_config_shows_and_replaces_the_urls(tmp_path: Path) -> None:

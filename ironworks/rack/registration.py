@@ -7,6 +7,7 @@ connection; the daemon watches rackd.conf and the secret file, so no restart is 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +61,8 @@ def register(urls: list[str], secret: str, *, config_file: ConfigFile[RackConfig
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     config_file.load()  # a broken rackd.conf is reported before anything changes
+    for directory in (config_file.path.parent, state.data_dir):
+        _check_writable(directory)  # so that neither file is written when the other cannot be
     set_urls(checked, config_file)
     old_system_id = state.system_id()
     try:
@@ -70,6 +73,15 @@ def register(urls: list[str], secret: str, *, config_file: ConfigFile[RackConfig
     except OSError as exc:
         raise ConfigError(f"cannot write in {state.data_dir}: {exc.strerror}") from None
     return Registration(checked, config_file.path, state.secret_path, old_system_id)
+
+
+def _check_writable(directory: Path) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create {directory}: {exc.strerror}") from None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise ConfigError(f"cannot write in {directory}: permission denied")
 
 
 def describe(done: Registration) -> str:
