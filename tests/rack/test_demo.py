@@ -188,8 +188,13 @@ def test_two_racks_register_survive_a_region_kill_and_ctrl_c_removes_everything(
 
 
 def test_the_next_run_finds_its_racks_and_a_run_killed_hard_is_swept(home) -> None:  # noqa: ANN001
-    if not (home / "a" / "data").exists():
-        pytest.skip("needs the first run's data directory")
+    if not (home / "a" / "data").exists():  # run on its own: make the earlier run first
+        earlier = DemoRun(home, free_port())
+        try:
+            earlier.wait_up(FIRST_START_S)
+            assert earlier.stop(signal.SIGINT) == 0, earlier.text
+        finally:
+            earlier.kill()
     first = DemoRun(home, free_port())
     try:
         first.wait_up(FIRST_START_S)
