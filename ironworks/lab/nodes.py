@@ -11,6 +11,7 @@ from typing import Any, Protocol, Sequence
 
 from ironworks import __version__
 from ironworks.common.nodetypes import RACK_TYPES, NodeStatus, NodeType
+from ironworks.region.cluster.liveness import NOT_CONNECTED
 
 
 class Database(Protocol):
@@ -19,9 +20,6 @@ class Database(Protocol):
 
 def random_mac() -> str:
     return "52:54:04:" + ":".join(f"{b:02x}" for b in secrets.token_bytes(3))
-
-
-NOT_CONNECTED = "Not connected to any region controllers."
 
 
 def add_node(db: Database, hostname: str, node_type: int = NodeType.RACK_CONTROLLER, *,

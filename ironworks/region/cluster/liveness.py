@@ -23,6 +23,7 @@ LIVENESS_INTERVAL_S = 2.0
 CONTACT_GAP_S = 2 * HEARTBEAT_S + 1.0
 
 RUNNING, DEGRADED, DEAD, OFF = "running", "degraded", "dead", "off"
+NOT_CONNECTED = "Not connected to any region controllers."  # a rack's `rackd` with no channel
 
 
 def regiond_status(live: int, expected: int) -> tuple[str, str]:
@@ -77,7 +78,7 @@ def rackd_status(connected: int, expected: int) -> tuple[str, str]:
     """A rack's `rackd` status from how many region controllers it has a live channel to, out of
     the regions that are not stopped (a crashed region still counts: the rack should reach it)."""
     if connected <= 0:
-        return DEAD, "Not connected to any region controllers."
+        return DEAD, NOT_CONNECTED
     if connected < expected:
         return DEGRADED, f"{int(100 * connected / expected)}% connected to region controllers."
     return RUNNING, ""

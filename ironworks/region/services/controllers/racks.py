@@ -27,6 +27,7 @@ from ironworks.common.nodetypes import NodeStatus, NodeType
 from ironworks.common.protocol.interfaces import InterfaceReport
 from ironworks.common.protocol.services import RACK_SERVICES, RACKD, SERVICE_STATUSES
 from ironworks.db import tables as t
+from ironworks.region.cluster.liveness import NOT_CONNECTED
 from ironworks.region.services.controllers.rack_interfaces import (
     InterfaceSync,
     check_report,
@@ -39,7 +40,6 @@ from ironworks.region.services.controllers.regions import (
 )
 from ironworks.region.services.controllers.versions import refresh_version_warning
 
-NOT_CONNECTED = "Not connected to any region controllers."
 _LOCK_SPACE = 0x1A05  # the first key of the two-key advisory locks taken here
 
 
