@@ -39,10 +39,12 @@ def add_node(db: Database, hostname: str, node_type: int = NodeType.RACK_CONTROL
     if node_type in RACK_TYPES and "rackd" not in services:
         # Its true state: nothing connects for it (lab/simrack.connect_existing brings it to life),
         # and the regions' liveness pass would soon write just this.
-        db.sql("INSERT INTO service (node_id, name, status, status_info) VALUES (%s, 'rackd', 'dead', %s)",
-               (node_id, NOT_CONNECTED))
+        # The pass may have written it already, between the node's INSERT and this one.
+        db.sql("INSERT INTO service (node_id, name, status, status_info) VALUES (%s, 'rackd', 'dead', %s) "
+               "ON CONFLICT (node_id, name) DO NOTHING", (node_id, NOT_CONNECTED))
     for name, state in services.items():
-        db.sql("INSERT INTO service (node_id, name, status) VALUES (%s, %s, %s)", (node_id, name, state))
+        db.sql("INSERT INTO service (node_id, name, status) VALUES (%s, %s, %s) "
+               "ON CONFLICT (node_id, name) DO UPDATE SET status = EXCLUDED.status", (node_id, name, state))
     return node_id, system_id
 
 
